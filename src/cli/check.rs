@@ -1,0 +1,279 @@
+//! `herald check`: what an owner runs before dropping a file. It reads the
+//! file exactly as the daemon will, runs the same guideline checks, and
+//! shows each finding with a caret under it. It never needs the network.
+//!
+//! Exit status: 0 publishable (pass or warn), 1 would be held, 2 would be
+//! blocked, 3 a file or the config could not be read.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::config::{Account, Config};
+use crate::guidelines::{Draft, Guidelines, Report, Verdict};
+use crate::queue::{self, Post, PostError};
+use crate::schedule::{parse_instant, rfc3339_in, upcoming};
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// The account to check for [default: the file's queue folder].
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// Evaluate as if it were this instant (RFC 3339, or local time in the account's zone).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// human or json (one JSON object per line, per file).
+    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
+    /// Post files (.json or .md).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// What checking one file found.
+enum Outcome<'a> {
+    Checked {
+        account: &'a Account,
+        post: Box<Post>,
+        report: Report,
+        now: DateTime<Utc>,
+    },
+    Unreadable {
+        account: Option<&'a Account>,
+        error: PostError,
+    },
+}
+
+impl Outcome<'_> {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Outcome::Checked { report, .. } => match report.verdict {
+                Verdict::Pass | Verdict::Warn => 0,
+                Verdict::Hold => 1,
+                Verdict::Block => 2,
+            },
+            Outcome::Unreadable { .. } => 3,
+        }
+    }
+}
+
+/// The account a file is for: `--account`, else the folder that holds it.
+fn account_for<'c>(config: &'c Config, file: &Path, flag: Option<&str>) -> Result<&'c Account, PostError> {
+    let id = match flag {
+        Some(id) => id.to_string(),
+        None => file
+            .canonicalize()
+            .ok()
+            .and_then(|p| {
+                p.parent()
+                    .and_then(|d| d.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
+            .unwrap_or_default(),
+    };
+    config.account(&id).ok_or_else(|| PostError {
+        position: None,
+        message: match flag {
+            Some(_) => format!("there is no account \"{id}\" in {}.", config.path.display()),
+            None => format!(
+                "cannot tell which account this file is for: its folder \"{id}\" is not an account. Put it in queue/<account>/ or pass --account."
+            ),
+        },
+    })
+}
+
+fn check_file<'c>(config: &'c Config, args: &CheckArgs, file: &Path) -> Outcome<'c> {
+    let account = match account_for(config, file, args.account.as_deref()) {
+        Ok(a) => a,
+        Err(error) => return Outcome::Unreadable { account: None, error },
+    };
+    let now = match &args.now {
+        Some(text) => match parse_instant(text, account.time_zone) {
+            Ok(t) => t,
+            Err(m) => {
+                return Outcome::Unreadable {
+                    account: Some(account),
+                    error: PostError {
+                        position: None,
+                        message: format!("--now: {m}"),
+                    },
+                }
+            }
+        },
+        None => Utc::now(),
+    };
+    let folder = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let post = match queue::post::read(file, folder, account.time_zone, config.daemon.max_file_bytes) {
+        Ok(p) => p,
+        Err(error) => {
+            return Outcome::Unreadable {
+                account: Some(account),
+                error,
+            }
+        }
+    };
+    let metric = crate::platform::metric_for(config, account.platform);
+    let report = Guidelines::for_account(config, account).check(&Draft::of(&post, now, metric.as_ref()));
+    Outcome::Checked {
+        account,
+        post: Box::new(post),
+        report,
+        now,
+    }
+}
+
+fn json_line(config: &Config, file: &Path, outcome: &Outcome<'_>) -> serde_json::Value {
+    match outcome {
+        Outcome::Checked {
+            account,
+            post,
+            report,
+            now,
+        } => {
+            let metric = crate::platform::metric_for(config, account.platform);
+            let findings: Vec<_> = report
+                .findings
+                .iter()
+                .map(|f| {
+                    json!({
+                        "rule": f.rule, "severity": f.severity.name(), "message": f.message, "part": f.part,
+                        "line": f.line, "column": f.column, "start": f.start, "end": f.end,
+                        "matched": f.matched, "suggestion": f.suggestion,
+                    })
+                })
+                .collect();
+            let parts: Vec<_> = post
+                .parts
+                .iter()
+                .map(|p| json!({"length": metric.length(&p.text), "limit": metric.limit(), "platform": metric.platform()}))
+                .collect();
+            let next: Vec<String> = upcoming(&post.when, *now, account, 5)
+                .into_iter()
+                .map(|t| rfc3339_in(t, account.time_zone))
+                .collect();
+            json!({
+                "file": file, "account": account.id, "verdict": report.verdict.name(),
+                "findings": findings, "parts": parts, "schedule": {"next": next},
+            })
+        }
+        Outcome::Unreadable { account, error } => json!({
+            "file": file, "account": account.map(|a| a.id.clone()), "verdict": "unreadable",
+            "findings": [], "parts": [], "schedule": {"next": []},
+            "error": {"line": error.position.map(|p| p.line), "column": error.position.map(|p| p.column), "message": error.message},
+        }),
+    }
+}
+
+fn human(config: &Config, file: &Path, outcome: &Outcome<'_>) -> String {
+    let mut out = String::new();
+    match outcome {
+        Outcome::Unreadable { error, .. } => {
+            let at = error
+                .position
+                .map(|p| format!(":{}:{}", p.line, p.column))
+                .unwrap_or_default();
+            out.push_str(&format!("{}{at}: cannot be read: {}\n", file.display(), error.message));
+        }
+        Outcome::Checked {
+            account,
+            post,
+            report,
+            now,
+        } => {
+            let summary = match report.verdict {
+                Verdict::Pass => "publishable, no findings".to_string(),
+                Verdict::Warn => "publishable, with warnings".to_string(),
+                Verdict::Hold => "would be HELD for an admin's review".to_string(),
+                Verdict::Block => "would be BLOCKED (never published)".to_string(),
+            };
+            out.push_str(&format!(
+                "{}: {summary} (account {}, {})\n",
+                file.display(),
+                account.id,
+                account.platform.name()
+            ));
+            for f in &report.findings {
+                let text = &post.parts[f.part].text;
+                let line_text = text.lines().nth(f.line - 1).unwrap_or("");
+                let line_start = text[..f.start].rfind('\n').map_or(0, |i| i + 1);
+                let line_end = line_start + line_text.len();
+                let span_end = f.end.min(line_end).max(f.start);
+                let pad: usize = text[line_start..f.start].chars().map(display_width).sum();
+                let carets: usize = text[f.start..span_end].chars().map(display_width).sum::<usize>().max(1);
+                out.push_str(&format!(
+                    "  part {}, line {}, column {}: {} [{}] {}\n",
+                    f.part + 1,
+                    f.line,
+                    f.column,
+                    f.severity.name(),
+                    f.rule,
+                    f.message
+                ));
+                out.push_str(&format!(
+                    "    | {line_text}\n    | {}{}\n",
+                    " ".repeat(pad),
+                    "^".repeat(carets)
+                ));
+                if let Some(s) = &f.suggestion {
+                    out.push_str(&format!("    = {s}\n"));
+                }
+            }
+            let metric = crate::platform::metric_for(config, account.platform);
+            for (i, p) in post.parts.iter().enumerate() {
+                out.push_str(&format!(
+                    "  part {}: {} of {} ({})\n",
+                    i + 1,
+                    metric.length(&p.text),
+                    metric.limit(),
+                    metric.platform()
+                ));
+            }
+            let next: Vec<String> = upcoming(&post.when, *now, account, 5)
+                .into_iter()
+                .map(|t| crate::schedule::human_in(t, account.time_zone))
+                .collect();
+            out.push_str(&format!("  next: {}\n", next.join(", ")));
+        }
+    }
+    out
+}
+
+/// Terminal columns a character takes (CJK and full-width take two).
+fn display_width(c: char) -> usize {
+    let u = c as u32;
+    if (0x1100..=0x115F).contains(&u)
+        || (0x2E80..=0xA4CF).contains(&u)
+        || (0xAC00..=0xD7A3).contains(&u)
+        || (0xF900..=0xFAFF).contains(&u)
+        || (0xFF00..=0xFF60).contains(&u)
+        || (0xFFE0..=0xFFE6).contains(&u)
+        || (0x1F300..=0x1FAFF).contains(&u)
+    {
+        2
+    } else {
+        1
+    }
+}
+
+pub fn run(config_path: &Path, args: CheckArgs) -> ExitCode {
+    let config = match crate::config::load(config_path) {
+        Ok(c) => c,
+        Err(e) => return super::fail(3, &e.into()),
+    };
+    let mut worst = 0u8;
+    for file in &args.files {
+        let outcome = check_file(&config, &args, file);
+        worst = worst.max(outcome.exit_code());
+        if args.format == "json" {
+            println!("{}", json_line(&config, file, &outcome));
+        } else {
+            print!("{}", human(&config, file, &outcome));
+        }
+    }
+    ExitCode::from(worst)
+}

@@ -1,0 +1,62 @@
+//! `herald run`: the daemon in the foreground.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::daemon::{signals, Daemon};
+use crate::schedule::SystemClock;
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Publish everything due now, then exit (for a shell, a timer, or a test).
+    #[arg(long)]
+    pub once: bool,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+pub fn run(config_path: &Path, args: RunArgs) -> ExitCode {
+    init_logging();
+    let result = (|| -> anyhow::Result<()> {
+        let config = crate::config::load(config_path)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the runtime")?;
+        runtime.block_on(async {
+            let daemon = Daemon::open(config, Arc::new(SystemClock))?;
+            if args.once {
+                let summary = daemon.run_once().await?;
+                let counts: Vec<String> = summary.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                tracing::info!(
+                    "done: deliveries in the store: {}",
+                    if counts.is_empty() {
+                        "none".into()
+                    } else {
+                        counts.join(", ")
+                    }
+                );
+                Ok(())
+            } else {
+                daemon.run(signals::shutdown_signal()).await
+            }
+        })
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

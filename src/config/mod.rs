@@ -1,0 +1,283 @@
+//! `herald.toml`: daemon settings, the account registry and the rulebooks.
+//!
+//! Loading happens in two stages, as in ripgrep's argument handling: serde
+//! reads the file into the raw structs of [`raw`], then [`load`] checks every
+//! value and builds a [`Config`] that cannot be invalid. Every error names the
+//! file, the line and the column, and says what to do.
+
+mod raw;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+
+use crate::source::Position;
+
+/// The file herald reads when neither `--config` nor `HERALD_CONFIG` says otherwise.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/herald/herald.toml";
+
+/// A config error: where it is and what to do about it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}{}: {message}", file.display(), position.map(|p| format!(":{p}")).unwrap_or_default())]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub position: Option<Position>,
+    /// What is wrong and what to do, as sentences.
+    pub message: String,
+}
+
+/// The checked configuration the rest of herald sees.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from; relative paths inside it resolve against its folder.
+    pub path: PathBuf,
+    pub daemon: DaemonSettings,
+    pub sandbox: SandboxSettings,
+    /// Accounts by id, in id order so listings are stable.
+    pub accounts: BTreeMap<String, Account>,
+    pub rulebooks: BTreeMap<String, Rulebook>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DaemonSettings {
+    pub queue_dir: PathBuf,
+    pub state_dir: PathBuf,
+    /// The rulebook every account follows; accounts cannot switch it off.
+    pub baseline: String,
+    /// Files modified more recently than this are still being written.
+    pub settle: Duration,
+    /// Post files larger than this are rejected unread.
+    pub max_file_bytes: u64,
+    /// How many publish requests may be in flight at once, across accounts.
+    pub max_in_flight: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct SandboxSettings {
+    /// The length limit the sandbox platform enforces, in characters.
+    pub max_length: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlatformKind {
+    Sandbox,
+    X,
+    Mastodon,
+    Bluesky,
+    Misskey,
+}
+
+impl PlatformKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PlatformKind::Sandbox => "sandbox",
+            PlatformKind::X => "x",
+            PlatformKind::Mastodon => "mastodon",
+            PlatformKind::Bluesky => "bluesky",
+            PlatformKind::Misskey => "misskey",
+        }
+    }
+}
+
+/// What happens to a one-shot delivery found later than its max lateness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StalePolicy {
+    /// Wait for an admin to approve or reject it.
+    Hold,
+    /// Give up on it: the file moves to `expired/`.
+    Expire,
+}
+
+/// One registry entry: who runs the account and how it publishes.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub platform: PlatformKind,
+    pub handle: String,
+    pub owner: String,
+    pub backup: Option<String>,
+    pub contact: Option<String>,
+    pub department: Option<String>,
+    pub purpose: Option<String>,
+    pub time_zone: Tz,
+    /// Rulebooks beyond the baseline, in the order listed.
+    pub rulebooks: Vec<String>,
+    pub max_lateness: Duration,
+    pub quiet_hours: Option<QuietHours>,
+    pub min_interval: Duration,
+    pub stale: StalePolicy,
+    /// Whether this account may publish `emergency` posts during a freeze.
+    pub emergency: bool,
+    /// The account's folder: `<queue_dir>/<id>`.
+    pub folder: PathBuf,
+}
+
+/// A daily window, in the account's zone, during which nothing is published.
+/// `start > end` means the window crosses midnight (22:00–07:00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl QuietHours {
+    pub fn parse(text: &str) -> Result<QuietHours, String> {
+        let (a, b) = text
+            .split_once('-')
+            .ok_or_else(|| format!("quiet hours \"{text}\" should look like \"22:00-07:00\""))?;
+        let parse = |s: &str| {
+            NaiveTime::parse_from_str(s.trim(), "%H:%M")
+                .map_err(|_| format!("\"{}\" is not a time of day like \"07:00\"", s.trim()))
+        };
+        let (start, end) = (parse(a)?, parse(b)?);
+        if start == end {
+            return Err(format!(
+                "quiet hours \"{text}\" start and end at the same time; leave quiet_hours out to have none"
+            ));
+        }
+        Ok(QuietHours { start, end })
+    }
+
+    pub fn contains(&self, t: NaiveTime) -> bool {
+        if self.start < self.end {
+            t >= self.start && t < self.end
+        } else {
+            t >= self.start || t < self.end
+        }
+    }
+}
+
+impl std::fmt::Display for QuietHours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
+    }
+}
+
+/// How bad a finding is; ordered so that `max` gives the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Publish, and record the finding.
+    Warn,
+    /// Wait for an admin.
+    Hold,
+    /// Never publish.
+    Block,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Warn => "warn",
+            Severity::Hold => "hold",
+            Severity::Block => "block",
+        }
+    }
+}
+
+/// A named set of rules with their severities.
+#[derive(Debug, Clone)]
+pub struct Rulebook {
+    pub name: String,
+    pub description: Option<String>,
+    /// Rules by id.
+    pub rules: BTreeMap<String, RuleSettings>,
+}
+
+/// One rule's settings in one rulebook.
+#[derive(Debug, Clone)]
+pub struct RuleSettings {
+    pub severity: Severity,
+    /// Terms for term-list rules, as written (folding happens in the engine).
+    pub terms: Vec<String>,
+    /// The message shown to the owner; `{term}` is replaced with the match.
+    pub message: Option<String>,
+    pub suggestion: Option<String>,
+    /// Where it was configured, for `herald rules` and for error messages.
+    pub origin: Option<Position>,
+}
+
+impl Config {
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.accounts.get(id)
+    }
+
+    /// The rulebooks an account follows, baseline first.
+    pub fn rulebooks_for<'a>(&'a self, account: &'a Account) -> impl Iterator<Item = &'a Rulebook> + 'a {
+        std::iter::once(self.daemon.baseline.as_str())
+            .chain(
+                account
+                    .rulebooks
+                    .iter()
+                    .map(String::as_str)
+                    .filter(move |name| *name != self.daemon.baseline),
+            )
+            .filter_map(|name| self.rulebooks.get(name))
+    }
+
+    /// The path of the sled store.
+    pub fn store_path(&self) -> PathBuf {
+        self.daemon.state_dir.join("store")
+    }
+}
+
+/// Finds the config file: `--config`, then `HERALD_CONFIG` (clap handles
+/// both), then the default path.
+pub fn resolve_path(flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH))
+}
+
+/// Reads and checks a config file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_path_buf(),
+        position: None,
+        message: format!("cannot read the config file: {e}. Pass the right path with --config or HERALD_CONFIG."),
+    })?;
+    parse(path, &text)
+}
+
+/// Checks config text as if read from `path` (relative paths resolve against its folder).
+pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    raw::check(path, text)
+}
+
+/// Parses "15m", "2h 30m", "0s".
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|_| format!("\"{text}\" is not a duration; write it like \"15m\", \"2h\" or \"1h 30m\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_hours_across_midnight_contain_late_night_and_early_morning() {
+        let q = QuietHours::parse("22:00-07:00").unwrap();
+        assert!(q.contains(NaiveTime::from_hms_opt(23, 30, 0).unwrap()));
+        assert!(q.contains(NaiveTime::from_hms_opt(6, 59, 0).unwrap()));
+        assert!(!q.contains(NaiveTime::from_hms_opt(7, 0, 0).unwrap()));
+        assert!(!q.contains(NaiveTime::from_hms_opt(12, 0, 0).unwrap()));
+    }
+
+    #[test]
+    fn quiet_hours_within_a_day() {
+        let q = QuietHours::parse("12:00-13:00").unwrap();
+        assert!(q.contains(NaiveTime::from_hms_opt(12, 30, 0).unwrap()));
+        assert!(!q.contains(NaiveTime::from_hms_opt(13, 0, 0).unwrap()));
+    }
+
+    #[test]
+    fn quiet_hours_reject_nonsense() {
+        assert!(QuietHours::parse("22:00").is_err());
+        assert!(QuietHours::parse("25:00-07:00").is_err());
+        assert!(QuietHours::parse("07:00-07:00").is_err());
+    }
+}

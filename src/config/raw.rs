@@ -1,0 +1,492 @@
+//! The raw shape of `herald.toml` as serde reads it, and the checks that turn
+//! it into a [`Config`]. Values that need a location in error messages are
+//! read as [`toml::Spanned`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{
+    parse_duration, Account, Config, ConfigError, DaemonSettings, PlatformKind, QuietHours, RuleSettings, Rulebook,
+    SandboxSettings, Severity, StalePolicy,
+};
+use crate::source::Position;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    daemon: RawDaemon,
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
+    platforms: RawPlatforms,
+    #[serde(default, rename = "account")]
+    accounts: Vec<RawAccount>,
+    #[serde(default)]
+    rulebooks: BTreeMap<String, RawRulebook>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDaemon {
+    queue_dir: Spanned<String>,
+    state_dir: Spanned<String>,
+    baseline: Spanned<String>,
+    settle: Option<Spanned<String>>,
+    max_file_bytes: Option<u64>,
+    max_in_flight: Option<Spanned<usize>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    time_zone: Option<Spanned<String>>,
+    max_lateness: Option<Spanned<String>>,
+    min_interval: Option<Spanned<String>>,
+    quiet_hours: Option<Spanned<String>>,
+    stale: Option<StalePolicy>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPlatforms {
+    #[serde(default)]
+    sandbox: RawSandbox,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSandbox {
+    max_length: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    id: Spanned<String>,
+    platform: PlatformKind,
+    handle: String,
+    owner: String,
+    backup: Option<String>,
+    contact: Option<String>,
+    department: Option<String>,
+    purpose: Option<String>,
+    time_zone: Option<Spanned<String>>,
+    #[serde(default)]
+    rulebooks: Vec<Spanned<String>>,
+    max_lateness: Option<Spanned<String>>,
+    quiet_hours: Option<Spanned<String>>,
+    min_interval: Option<Spanned<String>>,
+    stale: Option<StalePolicy>,
+    #[serde(default)]
+    emergency: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRulebook {
+    description: Option<String>,
+    #[serde(default)]
+    rules: BTreeMap<String, RawRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    severity: Spanned<Severity>,
+    terms: Option<Vec<String>>,
+    message: Option<String>,
+    suggestion: Option<String>,
+}
+
+/// Rules that need no settings beyond a severity.
+const BUILT_IN_RULES: &[&str] = &["length"];
+
+struct Checker<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Checker<'_> {
+    fn error_at(&self, offset: usize, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.path.to_path_buf(),
+            position: Some(Position::of_offset(self.text, offset)),
+            message: message.into(),
+        }
+    }
+
+    fn duration(&self, value: &Spanned<String>, what: &str) -> Result<Duration, ConfigError> {
+        parse_duration(value.get_ref()).map_err(|e| self.error_at(value.span().start, format!("{what}: {e}.")))
+    }
+
+    fn time_zone(&self, value: &Spanned<String>) -> Result<chrono_tz::Tz, ConfigError> {
+        value.get_ref().parse::<chrono_tz::Tz>().map_err(|_| {
+            self.error_at(
+                value.span().start,
+                format!(
+                    "unknown time zone \"{}\". Use an IANA zone name such as \"Asia/Tokyo\", \"Europe/Berlin\" or \"UTC\".",
+                    value.get_ref()
+                ),
+            )
+        })
+    }
+
+    fn quiet_hours(&self, value: &Spanned<String>) -> Result<QuietHours, ConfigError> {
+        QuietHours::parse(value.get_ref()).map_err(|e| self.error_at(value.span().start, format!("{e}.")))
+    }
+
+    fn resolve(&self, value: &str) -> PathBuf {
+        let p = Path::new(value);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.path.parent().unwrap_or(Path::new(".")).join(p)
+        }
+    }
+}
+
+fn toml_error(path: &Path, text: &str, err: toml::de::Error) -> ConfigError {
+    let message = err.message().trim_end_matches('\n').to_string();
+    let hint = if message.contains("unknown field") {
+        " Check the spelling against config/README.md, or remove the key."
+    } else if message.contains("missing field") {
+        " Add it: every account needs id, platform, handle and owner; [daemon] needs queue_dir, state_dir and baseline."
+    } else {
+        ""
+    };
+    ConfigError {
+        file: path.to_path_buf(),
+        position: err.span().map(|s| Position::of_offset(text, s.start)),
+        message: format!("{message}.{hint}").replace("..", "."),
+    }
+}
+
+/// Whether an account id can name a folder without surprises.
+fn valid_account_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('.')
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' || c == '.')
+}
+
+pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(path, text, e))?;
+    let c = Checker { path, text };
+
+    // Rulebooks first: accounts refer to them.
+    let mut rulebooks = BTreeMap::new();
+    for (name, book) in &raw.rulebooks {
+        let mut rules = BTreeMap::new();
+        for (id, r) in &book.rules {
+            if r.terms.is_none() && !BUILT_IN_RULES.contains(&id.as_str()) {
+                return Err(c.error_at(
+                    r.severity.span().start,
+                    format!(
+                        "rulebook \"{name}\" configures an unknown rule \"{id}\". Built-in rules: {}; any other rule needs a list of terms (terms = [\"...\"]).",
+                        BUILT_IN_RULES.join(", ")
+                    ),
+                ));
+            }
+            if let Some(terms) = &r.terms {
+                if terms.iter().any(|t| t.trim().is_empty()) {
+                    return Err(c.error_at(
+                        r.severity.span().start,
+                        format!("rule \"{id}\" in rulebook \"{name}\" has an empty term; remove it."),
+                    ));
+                }
+            }
+            rules.insert(
+                id.clone(),
+                RuleSettings {
+                    severity: *r.severity.get_ref(),
+                    terms: r.terms.clone().unwrap_or_default(),
+                    message: r.message.clone(),
+                    suggestion: r.suggestion.clone(),
+                    origin: Some(Position::of_offset(text, r.severity.span().start)),
+                },
+            );
+        }
+        rulebooks.insert(
+            name.clone(),
+            Rulebook {
+                name: name.clone(),
+                description: book.description.clone(),
+                rules,
+            },
+        );
+    }
+
+    let baseline = raw.daemon.baseline.get_ref().clone();
+    let Some(baseline_book) = rulebooks.get(&baseline) else {
+        return Err(c.error_at(
+            raw.daemon.baseline.span().start,
+            format!("the baseline rulebook \"{baseline}\" does not exist. Define it as [rulebooks.{baseline}] or name an existing one."),
+        ));
+    };
+    // An account may raise a baseline rule's severity but never lower it.
+    for (name, book) in &raw.rulebooks {
+        if *name == baseline {
+            continue;
+        }
+        for (id, rule) in &book.rules {
+            if let Some(base) = baseline_book.rules.get(id) {
+                let sev = *rule.severity.get_ref();
+                if sev < base.severity {
+                    return Err(c.error_at(
+                        rule.severity.span().start,
+                        format!(
+                            "rulebook \"{name}\" sets rule \"{id}\" to {}, below the company baseline's {}. A rulebook may raise a baseline rule's severity, never lower it; remove the line or set it to {} or higher.",
+                            sev.name(),
+                            base.severity.name(),
+                            base.severity.name()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    let queue_dir = c.resolve(raw.daemon.queue_dir.get_ref());
+    if !queue_dir.is_dir() {
+        return Err(c.error_at(
+            raw.daemon.queue_dir.span().start,
+            format!(
+                "the queue folder {} does not exist. Create it, or correct queue_dir.",
+                queue_dir.display()
+            ),
+        ));
+    }
+    let state_dir = c.resolve(raw.daemon.state_dir.get_ref());
+    let settle = match &raw.daemon.settle {
+        Some(s) => c.duration(s, "settle")?,
+        None => Duration::from_secs(2),
+    };
+    let max_in_flight = match &raw.daemon.max_in_flight {
+        Some(n) if *n.get_ref() == 0 => {
+            return Err(c.error_at(n.span().start, "max_in_flight must be at least 1."));
+        }
+        Some(n) => *n.get_ref(),
+        None => 4,
+    };
+
+    let d = &raw.defaults;
+    let default_tz = match &d.time_zone {
+        Some(tz) => c.time_zone(tz)?,
+        None => chrono_tz::UTC,
+    };
+    let default_lateness = match &d.max_lateness {
+        Some(v) => c.duration(v, "max_lateness")?,
+        None => Duration::from_secs(15 * 60),
+    };
+    let default_interval = match &d.min_interval {
+        Some(v) => c.duration(v, "min_interval")?,
+        None => Duration::ZERO,
+    };
+    let default_quiet = match &d.quiet_hours {
+        Some(v) => Some(c.quiet_hours(v)?),
+        None => None,
+    };
+
+    let mut accounts = BTreeMap::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for a in &raw.accounts {
+        let id = a.id.get_ref().clone();
+        if !valid_account_id(&id) {
+            return Err(c.error_at(
+                a.id.span().start,
+                format!("account id \"{id}\" cannot name a folder. Use lower-case letters, digits, '-', '_' or '.', not starting with '.'."),
+            ));
+        }
+        if let Some(first) = seen.get(&id) {
+            let p = Position::of_offset(text, *first);
+            return Err(c.error_at(
+                a.id.span().start,
+                format!("account id \"{id}\" is used twice (first at line {}). Each account needs its own id and queue folder.", p.line),
+            ));
+        }
+        seen.insert(id.clone(), a.id.span().start);
+        let folder = queue_dir.join(&id);
+        if !folder.is_dir() {
+            return Err(c.error_at(
+                a.id.span().start,
+                format!(
+                    "account \"{id}\" has no queue folder: {} does not exist. Create it (mkdir {}) and give the account's owner write access to it.",
+                    folder.display(),
+                    folder.display()
+                ),
+            ));
+        }
+        let mut books = Vec::new();
+        for book in &a.rulebooks {
+            if !rulebooks.contains_key(book.get_ref()) {
+                let known: Vec<&str> = rulebooks.keys().map(String::as_str).collect();
+                return Err(c.error_at(
+                    book.span().start,
+                    format!(
+                        "account \"{id}\" follows rulebook \"{}\", which does not exist. Known rulebooks: {}.",
+                        book.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            if !books.contains(book.get_ref()) {
+                books.push(book.get_ref().clone());
+            }
+        }
+        let account = Account {
+            id: id.clone(),
+            platform: a.platform,
+            handle: a.handle.clone(),
+            owner: a.owner.clone(),
+            backup: a.backup.clone(),
+            contact: a.contact.clone(),
+            department: a.department.clone(),
+            purpose: a.purpose.clone(),
+            time_zone: match &a.time_zone {
+                Some(tz) => c.time_zone(tz)?,
+                None => default_tz,
+            },
+            rulebooks: books,
+            max_lateness: match &a.max_lateness {
+                Some(v) => c.duration(v, "max_lateness")?,
+                None => default_lateness,
+            },
+            quiet_hours: match &a.quiet_hours {
+                Some(v) => Some(c.quiet_hours(v)?),
+                None => default_quiet,
+            },
+            min_interval: match &a.min_interval {
+                Some(v) => c.duration(v, "min_interval")?,
+                None => default_interval,
+            },
+            stale: a.stale.or(d.stale).unwrap_or(StalePolicy::Hold),
+            emergency: a.emergency,
+            folder,
+        };
+        accounts.insert(id, account);
+    }
+
+    Ok(Config {
+        path: path.to_path_buf(),
+        daemon: DaemonSettings {
+            queue_dir,
+            state_dir,
+            baseline,
+            settle,
+            max_file_bytes: raw.daemon.max_file_bytes.unwrap_or(1024 * 1024),
+            max_in_flight,
+        },
+        sandbox: SandboxSettings {
+            max_length: raw.platforms.sandbox.max_length.unwrap_or(280),
+        },
+        accounts,
+        rulebooks,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(accounts: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("queue")).unwrap();
+        for a in accounts {
+            std::fs::create_dir_all(dir.path().join("queue").join(a)).unwrap();
+        }
+        dir
+    }
+
+    const HEAD: &str = "[daemon]\nqueue_dir = \"queue\"\nstate_dir = \"state\"\nbaseline = \"company\"\n\n[rulebooks.company.rules.length]\nseverity = \"block\"\n";
+
+    fn parse_in(dir: &tempfile::TempDir, body: &str) -> Result<Config, ConfigError> {
+        let path = dir.path().join("herald.toml");
+        super::super::parse(&path, &format!("{HEAD}{body}"))
+    }
+
+    #[test]
+    fn a_valid_config_resolves_paths_against_its_folder() {
+        let dir = setup(&["tokyo"]);
+        let cfg = parse_in(&dir, "[[account]]\nid = \"tokyo\"\nplatform = \"sandbox\"\nhandle = \"@t\"\nowner = \"Hanako\"\ntime_zone = \"Asia/Tokyo\"\n").unwrap();
+        assert_eq!(cfg.daemon.queue_dir, dir.path().join("queue"));
+        assert_eq!(cfg.accounts["tokyo"].time_zone, chrono_tz::Asia::Tokyo);
+        assert_eq!(cfg.accounts["tokyo"].max_lateness, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let dir = setup(&["tokyo"]);
+        let err = parse_in(&dir, "[[account]]\nid = \"tokyo\"\nplatfrom = \"sandbox\"\n").unwrap_err();
+        assert_eq!(err.position.unwrap().line, 10);
+        assert!(err.message.contains("unknown field `platfrom`"), "{}", err.message);
+    }
+
+    #[test]
+    fn unknown_time_zone_is_an_error_with_its_position() {
+        let dir = setup(&["tokyo"]);
+        let err = parse_in(&dir, "[[account]]\nid = \"tokyo\"\nplatform = \"sandbox\"\nhandle = \"@t\"\nowner = \"H\"\ntime_zone = \"Asia/Tokio\"\n").unwrap_err();
+        assert_eq!(err.position.unwrap(), Position { line: 13, column: 13 });
+        assert!(err.message.contains("unknown time zone \"Asia/Tokio\""));
+    }
+
+    #[test]
+    fn duplicate_account_ids_are_refused() {
+        let dir = setup(&["tokyo"]);
+        let acct = "[[account]]\nid = \"tokyo\"\nplatform = \"sandbox\"\nhandle = \"@t\"\nowner = \"H\"\n";
+        let err = parse_in(&dir, &format!("{acct}{acct}")).unwrap_err();
+        assert!(err.message.contains("used twice (first at line 9)"), "{}", err.message);
+        assert_eq!(err.position.unwrap().line, 14);
+    }
+
+    #[test]
+    fn an_account_without_a_queue_folder_is_refused() {
+        let dir = setup(&[]);
+        let err = parse_in(
+            &dir,
+            "[[account]]\nid = \"osaka\"\nplatform = \"sandbox\"\nhandle = \"@o\"\nowner = \"H\"\n",
+        )
+        .unwrap_err();
+        assert!(err.message.contains("has no queue folder"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_missing_rulebook_is_refused() {
+        let dir = setup(&["tokyo"]);
+        let err = parse_in(&dir, "[[account]]\nid = \"tokyo\"\nplatform = \"sandbox\"\nhandle = \"@t\"\nowner = \"H\"\nrulebooks = [\"japanse\"]\n").unwrap_err();
+        assert!(
+            err.message.contains("rulebook \"japanse\", which does not exist"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.position.unwrap().line, 13);
+    }
+
+    #[test]
+    fn a_rulebook_cannot_lower_the_baseline() {
+        let dir = setup(&[]);
+        let err = parse_in(&dir, "[rulebooks.lax.rules.length]\nseverity = \"warn\"\n").unwrap_err();
+        assert!(
+            err.message.contains("below the company baseline's block"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn an_unknown_platform_names_the_choices() {
+        let dir = setup(&["tokyo"]);
+        let err = parse_in(
+            &dir,
+            "[[account]]\nid = \"tokyo\"\nplatform = \"myspace\"\nhandle = \"@t\"\nowner = \"H\"\n",
+        )
+        .unwrap_err();
+        assert!(err.message.contains("sandbox"), "{}", err.message);
+        assert_eq!(err.position.unwrap().line, 10);
+    }
+}

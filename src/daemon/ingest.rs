@@ -1,0 +1,498 @@
+//! Ingest: the queue folders → parsed posts → guideline checks → deliveries.
+//!
+//! Runs on a blocking thread (it reads files and fsyncs), once per scheduler
+//! wake-up. It is idempotent: the delivery ids derive from the account, the
+//! file and its content (or occurrence), so running it twice, or after a
+//! crash, finds the same deliveries instead of making new ones.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+
+use super::notes;
+use super::Shared;
+use crate::config::Account;
+use crate::guidelines::{Draft, Report, Verdict};
+use crate::queue::{self, Candidate, Outcome, Post, PostError};
+use crate::schedule::{is_stale, out_of_quiet_hours, rfc3339_in, When};
+use crate::store::{content_hash, delivery_id, Cursor, Delivery, MediaRef, State, StoreError};
+
+/// A file as last read, so unchanged files are not parsed again.
+pub(crate) struct Cached {
+    modified: SystemTime,
+    size: u64,
+    hash: String,
+    parsed: Result<Post, PostError>,
+}
+
+pub(crate) type Cache = HashMap<PathBuf, Cached>;
+
+/// What an ingest pass saw.
+#[derive(Debug, Default)]
+pub(crate) struct Ingested {
+    /// When the first file still being written will be settled.
+    pub wake: Option<SystemTime>,
+    /// Whether any file is still being written.
+    pub unsettled: bool,
+}
+
+pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> Result<Ingested, StoreError> {
+    let mut result = Ingested::default();
+    let all = shared.store.deliveries()?;
+    let mut present_paths = HashSet::new();
+    for account in shared.config.accounts.values() {
+        let scan = match queue::scan(&account.folder, shared.config.daemon.settle, SystemTime::now()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(account = %account.id, folder = %account.folder.display(), "cannot read the queue folder: {e}");
+                continue;
+            }
+        };
+        if let Some(w) = scan.wake {
+            result.wake = Some(result.wake.map_or(w, |r: SystemTime| r.min(w)));
+            result.unsettled = true;
+        }
+        let mut present: HashSet<String> = scan.unsettled.iter().cloned().collect();
+        for c in &scan.ready {
+            present.insert(c.name.clone());
+            present_paths.insert(c.path.clone());
+            let cached = read_cached(shared, cache, account, c);
+            if let Err(e) = handle_file(shared, account, c, cached, &all, now) {
+                tracing::error!(account = %account.id, file = %c.name, "cannot record the post: {e}");
+            }
+        }
+        // Files that disappeared before publication: the owner cancelled them.
+        for d in all
+            .iter()
+            .filter(|d| d.account == account.id && matches!(d.state, State::Scheduled | State::Held | State::Failed))
+        {
+            if present.contains(&d.file) {
+                continue;
+            }
+            let mut d = d.clone();
+            d.transition(
+                State::Cancelled,
+                Some("the file was deleted from the queue folder before it was published".into()),
+                now,
+            );
+            shared.store.put_delivery(&d)?;
+            let _ = queue::remove_note(&account.folder.join(&d.file));
+            tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "cancelled: the file was deleted");
+        }
+    }
+    cache.retain(|path, _| present_paths.contains(path));
+    shared.store.flush_blocking()?;
+    Ok(result)
+}
+
+fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: &Candidate) -> &'c Cached {
+    let fresh = cache
+        .get(&c.path)
+        .is_some_and(|k| k.modified == c.modified && k.size == c.size);
+    if !fresh {
+        let bytes = std::fs::read(&c.path).unwrap_or_default();
+        let hash = content_hash(&bytes);
+        let parsed = queue::post::read(
+            &c.path,
+            &account.folder,
+            account.time_zone,
+            shared.config.daemon.max_file_bytes,
+        );
+        cache.insert(
+            c.path.clone(),
+            Cached {
+                modified: c.modified,
+                size: c.size,
+                hash,
+                parsed,
+            },
+        );
+    }
+    &cache[&c.path]
+}
+
+fn handle_file(
+    shared: &Shared,
+    account: &Account,
+    c: &Candidate,
+    cached: &Cached,
+    all: &[Delivery],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let post = match &cached.parsed {
+        Ok(post) => post,
+        Err(e) => {
+            let reason = format!("herald cannot read {}: {e}", c.name);
+            return reject_file(shared, account, c, &cached.hash, None, reason, vec![], now);
+        }
+    };
+    let metric = shared.metrics[&account.id].as_ref();
+    let report = shared.guidelines[&account.id].check(&Draft::of(post, now, metric));
+    if report.verdict == Verdict::Block {
+        let rules: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == crate::config::Severity::Block)
+            .map(|f| f.rule.as_str())
+            .collect();
+        let reason = format!(
+            "the post breaks the company's social-media guidelines ({}).",
+            rules.join(", ")
+        );
+        return reject_file(
+            shared,
+            account,
+            c,
+            &cached.hash,
+            Some(post),
+            reason,
+            report.findings,
+            now,
+        );
+    }
+    if post.when.is_recurring() {
+        plan_recurring(shared, account, c, &cached.hash, post, report, all, now)
+    } else {
+        plan_one_shot(shared, account, c, &cached.hash, post, report, all, now)
+    }
+}
+
+/// A new delivery record for a post.
+#[allow(clippy::too_many_arguments)]
+fn new_delivery(
+    account: &Account,
+    c: &Candidate,
+    hash: &str,
+    post: Option<&Post>,
+    id: String,
+    occurrence: Option<DateTime<Utc>>,
+    scheduled_for: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Delivery {
+    Delivery {
+        v: 1,
+        id,
+        account: account.id.clone(),
+        file: c.name.clone(),
+        content_hash: hash.to_string(),
+        occurrence,
+        kind: post.map_or(crate::queue::Kind::News, |p| p.kind),
+        max_lateness_secs: post.and_then(|p| p.max_lateness).map(|d| d.as_secs()),
+        text: post
+            .map(|p| p.parts.iter().map(|x| x.text.clone()).collect())
+            .unwrap_or_default(),
+        media: post
+            .map(|p| {
+                p.parts
+                    .iter()
+                    .map(|x| {
+                        x.media
+                            .iter()
+                            .map(|m| MediaRef {
+                                path: m.relative.clone(),
+                                alt: m.alt.clone(),
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        verdict: Verdict::Pass,
+        findings: vec![],
+        scheduled_for,
+        due: scheduled_for,
+        state: State::Scheduled,
+        reason: None,
+        attempts: vec![],
+        published: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn held_reason(report: &Report) -> String {
+    let rules: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::config::Severity::Hold)
+        .map(|f| format!("{} (\"{}\")", f.rule, f.matched))
+        .collect();
+    format!(
+        "a guideline check asks for a review before publication: {}.",
+        rules.join(", ")
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn reject_file(
+    shared: &Shared,
+    account: &Account,
+    c: &Candidate,
+    hash: &str,
+    post: Option<&Post>,
+    reason: String,
+    findings: Vec<crate::guidelines::Finding>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let id = delivery_id(&account.id, &c.name, hash);
+    let d = match shared.store.delivery(&id)? {
+        Some(d) => d,
+        None => {
+            let mut d = new_delivery(account, c, hash, post, id, None, now, now);
+            d.verdict = if findings.is_empty() {
+                Verdict::Block
+            } else {
+                Verdict::Block.max(d.verdict)
+            };
+            d.findings = findings;
+            d.transition(State::Rejected, Some(reason), now);
+            shared.store.put_delivery(&d)?;
+            shared.store.flush_blocking()?;
+            d
+        }
+    };
+    finish_file(account, &c.path, &d);
+    Ok(())
+}
+
+/// Moves a file whose delivery has ended to its outcome folder.
+fn finish_file(account: &Account, path: &Path, d: &Delivery) {
+    let hint = format!("{}/", account.folder.display());
+    let (outcome, note) = match d.state {
+        State::Published | State::Retracted => (Outcome::Published, notes::published(account, d)),
+        State::Rejected => (Outcome::Rejected, notes::rejected(account, d, &hint)),
+        State::Cancelled => (Outcome::Cancelled, notes::ended(account, d)),
+        State::Expired => (Outcome::Expired, notes::ended(account, d)),
+        _ => return,
+    };
+    match queue::move_to_outcome(path, outcome, &note) {
+        Ok(to) => tracing::info!(account = %account.id, delivery = %d.id, "{} → {}", d.file, to.display()),
+        Err(e) => {
+            tracing::error!(account = %account.id, file = %d.file, "cannot move the file to {}/: {e}", outcome.folder())
+        }
+    }
+}
+
+/// Cancels the pending deliveries of a file that was edited.
+fn cancel_superseded(
+    shared: &Shared,
+    all: &[Delivery],
+    account: &Account,
+    file: &str,
+    keep_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for d in all {
+        if d.account == account.id
+            && d.file == file
+            && d.content_hash != keep_hash
+            && matches!(d.state, State::Scheduled | State::Held | State::Failed)
+        {
+            let mut d = d.clone();
+            d.transition(
+                State::Cancelled,
+                Some("the file was edited; the new version replaces this one".into()),
+                now,
+            );
+            shared.store.put_delivery(&d)?;
+            tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "replaced by an edited version");
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan_one_shot(
+    shared: &Shared,
+    account: &Account,
+    c: &Candidate,
+    hash: &str,
+    post: &Post,
+    report: Report,
+    all: &[Delivery],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let id = delivery_id(&account.id, &c.name, hash);
+    if let Some(d) = shared.store.delivery(&id)? {
+        if d.state.is_pending() || d.state == State::Failed {
+            let _ = queue::write_note(&c.path, &notes::pending(account, &d, None));
+        } else {
+            // Ended while the file stayed here (herald stopped before the move).
+            finish_file(account, &c.path, &d);
+        }
+        return Ok(());
+    }
+    cancel_superseded(shared, all, account, &c.name, hash, now)?;
+    let scheduled_for = match post.when {
+        When::At(t) => t,
+        _ => now,
+    };
+    let mut d = new_delivery(account, c, hash, Some(post), id, None, scheduled_for, now);
+    if post.kind != crate::queue::Kind::Emergency {
+        d.due = out_of_quiet_hours(scheduled_for, account.quiet_hours.as_ref(), account.time_zone);
+    }
+    d.verdict = report.verdict;
+    if report.verdict == Verdict::Hold {
+        d.transition(State::Held, Some(held_reason(&report)), now);
+    }
+    d.findings = report.findings;
+    shared.store.put_delivery(&d)?;
+    shared.store.flush_blocking()?;
+    tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, state = d.state.name(), due = %rfc3339_in(d.due, account.time_zone), "ingested");
+    let _ = queue::write_note(&c.path, &notes::pending(account, &d, None));
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan_recurring(
+    shared: &Shared,
+    account: &Account,
+    c: &Candidate,
+    hash: &str,
+    post: &Post,
+    report: Report,
+    all: &[Delivery],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let When::Cron { spec, count, .. } = &post.when else {
+        return Ok(());
+    };
+    let tz = account.time_zone;
+    let spec_text = spec.as_str().to_string();
+    if let Some(d) = all
+        .iter()
+        .find(|d| d.account == account.id && d.file == c.name && d.content_hash == hash && d.state.is_pending())
+    {
+        let d = shared.store.delivery(&d.id)?.unwrap_or_else(|| d.clone());
+        let _ = queue::write_note(&c.path, &notes::pending(account, &d, Some(&spec_text)));
+        return Ok(());
+    }
+    cancel_superseded(shared, all, account, &c.name, hash, now)?;
+
+    let mut cursor = shared.store.cursor(&account.id, &c.name)?;
+    let published = cursor.as_ref().map_or(0, |k| k.published);
+    let lateness = post.max_lateness.unwrap_or(account.max_lateness);
+    // Without a cursor (a new file, or a lost store) the schedule starts
+    // now: herald never backfills missed occurrences (invariant 2).
+    let mut after = cursor.as_ref().map_or(now, |k| k.last);
+    let mut next = post.when.next_occurrence(after, tz);
+    for _ in 0..1000 {
+        let Some(t) = next else { break };
+        if count.is_some_and(|n| published >= n) {
+            next = None;
+            break;
+        }
+        let id = delivery_id(&account.id, &c.name, &t.to_rfc3339());
+        match shared.store.delivery(&id)? {
+            // Already decided (the cursor write was lost): move past it.
+            Some(existing) if !existing.state.is_pending() => {
+                after = t;
+                next = post.when.next_occurrence(after, tz);
+                continue;
+            }
+            Some(existing) => {
+                let _ = queue::write_note(&c.path, &notes::pending(account, &existing, Some(&spec_text)));
+                return Ok(());
+            }
+            None => {}
+        }
+        if is_stale(t, now, lateness) {
+            // Missed while herald was not running: skip to the first
+            // occurrence that is still on time, and record the gap once.
+            let resume = post
+                .when
+                .next_occurrence(now - chrono::TimeDelta::from_std(lateness).unwrap_or_default(), tz);
+            let mut skipped = new_delivery(
+                account,
+                c,
+                hash,
+                Some(post),
+                delivery_id(&account.id, &c.name, &format!("skipped@{}", t.to_rfc3339())),
+                Some(t),
+                t,
+                now,
+            );
+            skipped.transition(
+                State::Expired,
+                Some(format!(
+                    "herald was not running at {} and later occurrences until {}; missed occurrences are skipped, never published late.",
+                    crate::schedule::human_in(t, tz),
+                    crate::schedule::human_in(now, tz)
+                )),
+                now,
+            );
+            shared.store.put_delivery(&skipped)?;
+            tracing::warn!(account = %account.id, file = %c.name, "skipped occurrences missed since {}", rfc3339_in(t, tz));
+            let last = now - chrono::TimeDelta::from_std(lateness).unwrap_or_default();
+            cursor = Some(Cursor {
+                v: 1,
+                last,
+                published,
+                content_hash: hash.to_string(),
+            });
+            shared
+                .store
+                .put_cursor(&account.id, &c.name, cursor.as_ref().expect("just set"))?;
+            next = resume;
+            continue;
+        }
+        let mut d = new_delivery(account, c, hash, Some(post), id, Some(t), t, now);
+        if post.kind != crate::queue::Kind::Emergency {
+            d.due = out_of_quiet_hours(t, account.quiet_hours.as_ref(), tz);
+        }
+        d.verdict = report.verdict;
+        if report.verdict == Verdict::Hold {
+            d.transition(State::Held, Some(held_reason(&report)), now);
+        }
+        d.findings = report.findings;
+        shared.store.put_delivery(&d)?;
+        shared.store.flush_blocking()?;
+        tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, due = %rfc3339_in(d.due, tz), "next occurrence planned");
+        let _ = queue::write_note(&c.path, &notes::pending(account, &d, Some(&spec_text)));
+        return Ok(());
+    }
+    // No occurrence left (until passed or count reached): the post is done.
+    if next.is_some() {
+        // Too many already-decided occurrences in a row; continue next pass.
+        return Ok(());
+    }
+    let mut d = new_delivery(
+        account,
+        c,
+        hash,
+        Some(post),
+        delivery_id(&account.id, &c.name, "finished"),
+        None,
+        now,
+        now,
+    );
+    d.transition(
+        State::Expired,
+        Some(format!(
+            "the recurring post has no occurrences left (published {published} times)."
+        )),
+        now,
+    );
+    shared.store.put_delivery(&d)?;
+    shared.store.flush_blocking()?;
+    let note = format!(
+        "FINISHED: this recurring post (cron \"{spec_text}\") has no occurrences left; it was published {published} times.\nDelivery history: herald history --account {}\n",
+        account.id
+    );
+    match queue::move_to_outcome(&c.path, Outcome::Published, &note) {
+        Ok(to) => tracing::info!(account = %account.id, file = %c.name, "recurring post finished → {}", to.display()),
+        Err(e) => tracing::error!(account = %account.id, file = %c.name, "cannot move the finished post: {e}"),
+    }
+    Ok(())
+}
+
+/// Ends the delivery of a file whose delivery state ended outside ingest
+/// (stale, platform refusal): the daemon calls it to move the file.
+pub(crate) fn finish(account: &Account, d: &Delivery) {
+    let path = account.folder.join(&d.file);
+    if path.exists() && d.occurrence.is_none() {
+        finish_file(account, &path, d);
+    }
+}

@@ -1,0 +1,356 @@
+//! The run loop: ingest the queue, decide what is due, hand each due
+//! delivery to a publishing task (one at a time per account, a global cap on
+//! requests in flight), and sleep until the next due instant or a change in
+//! the queue folders. `daemon::run(config, clock, shutdown)` is the whole
+//! daemon, which is what lets tests drive it in-process.
+
+mod ingest;
+mod notes;
+mod publish;
+pub mod signals;
+
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::config::{Config, StalePolicy};
+use crate::guidelines::{Guidelines, TextMetric};
+use crate::platform::{self, Platform};
+use crate::schedule::{is_stale, out_of_quiet_hours, paced, Clock};
+use crate::store::{Delivery, State, Store, StoreError};
+
+pub use publish::{backoff, MAX_ATTEMPTS};
+
+/// What the publishing tasks share with the loop. Read-only but for the store.
+pub(crate) struct Shared {
+    config: Config,
+    clock: Arc<dyn Clock>,
+    store: Store,
+    platforms: BTreeMap<String, Arc<dyn Platform>>,
+    guidelines: BTreeMap<String, Guidelines>,
+    metrics: BTreeMap<String, Box<dyn TextMetric>>,
+}
+
+/// What a `--once` run did, for the CLI to print.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub published: usize,
+    pub counts: BTreeMap<String, usize>,
+}
+
+/// The daemon, opened: store, rules and platform clients ready.
+pub struct Daemon {
+    shared: Arc<Shared>,
+    cache: ingest::Cache,
+    /// Accounts with a delivery in flight; an account publishes in order,
+    /// one delivery at a time.
+    busy: HashSet<String>,
+    tasks: JoinSet<String>,
+    /// Caps requests in flight across accounts.
+    permits: Arc<Semaphore>,
+}
+
+/// Opens the store, moving a damaged one aside (pending work lives in the
+/// queue folders, so a fresh store loses history, never a post).
+fn open_store(path: &Path) -> anyhow::Result<Store> {
+    match Store::open(path) {
+        Ok(s) => Ok(s),
+        Err(StoreError::Corrupt { detail, .. }) => {
+            let aside = path.with_extension(format!("damaged-{}", Utc::now().format("%Y%m%dT%H%M%SZ")));
+            std::fs::rename(path, &aside)
+                .with_context(|| format!("moving the damaged store {} aside", path.display()))?;
+            tracing::error!(
+                "the store at {} was damaged ({detail}); it was moved to {} and a new one started. Posts still in the queue folders will be published; posts already in published/ will not be published again; recurring posts continue from now without making up missed occurrences.",
+                path.display(),
+                aside.display()
+            );
+            Ok(Store::open(path)?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl Daemon {
+    /// Opens the store and prepares every account. Fails if an account's
+    /// platform cannot be used.
+    pub fn open(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Daemon> {
+        std::fs::create_dir_all(&config.daemon.state_dir)
+            .with_context(|| format!("creating the state folder {}", config.daemon.state_dir.display()))?;
+        let store = open_store(&config.store_path())?;
+        let mut platforms = BTreeMap::new();
+        let mut guidelines = BTreeMap::new();
+        let mut metrics = BTreeMap::new();
+        for account in config.accounts.values() {
+            platforms.insert(account.id.clone(), platform::connect(&config, account)?);
+            guidelines.insert(account.id.clone(), Guidelines::for_account(&config, account));
+            metrics.insert(account.id.clone(), platform::metric_for(&config, account.platform));
+        }
+        let permits = Arc::new(Semaphore::new(config.daemon.max_in_flight));
+        let shared = Shared {
+            config,
+            clock,
+            store,
+            platforms,
+            guidelines,
+            metrics,
+        };
+        let n = publish::recover_interrupted(&shared, shared.clock.now())?;
+        if n > 0 {
+            tracing::warn!("{n} deliveries were interrupted by the last stop; they are retried first");
+        }
+        Ok(Daemon {
+            shared: Arc::new(shared),
+            cache: Default::default(),
+            busy: HashSet::new(),
+            tasks: JoinSet::new(),
+            permits,
+        })
+    }
+
+    /// Replaces an account's platform client (tests use faithful fakes).
+    pub fn with_platform(mut self, account: &str, platform: Arc<dyn Platform>) -> Daemon {
+        Arc::get_mut(&mut self.shared)
+            .expect("before the daemon runs")
+            .platforms
+            .insert(account.to_string(), platform);
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// Ingests the queue and starts publishing what is due at `now`.
+    /// Returns when the loop should wake up again.
+    async fn tick(&mut self) -> anyhow::Result<(Option<DateTime<Utc>>, Option<SystemTime>, usize)> {
+        let now = self.shared.clock.now();
+        let shared = self.shared.clone();
+        let mut cache = std::mem::take(&mut self.cache);
+        let (cache, ingested) = tokio::task::spawn_blocking(move || {
+            let r = ingest::ingest(&shared, &mut cache, now);
+            (cache, r)
+        })
+        .await?;
+        self.cache = cache;
+        let ingested = ingested?;
+        let shared = self.shared.clone();
+        let busy = self.busy.clone();
+        let (due, next) = tokio::task::spawn_blocking(move || select_due(&shared, &busy, now)).await??;
+        let started = due.len();
+        for d in due {
+            self.busy.insert(d.account.clone());
+            let shared = self.shared.clone();
+            let permits = self.permits.clone();
+            self.tasks.spawn(async move {
+                let account = d.account.clone();
+                let _permit = permits.acquire_owned().await;
+                if let Err(e) = publish::publish(shared, d).await {
+                    tracing::error!(account = %account, "cannot record a publication: {e}");
+                }
+                account
+            });
+        }
+        Ok((next, ingested.wake, started))
+    }
+
+    fn task_done(&mut self, joined: Result<String, tokio::task::JoinError>) {
+        match joined {
+            Ok(account) => {
+                self.busy.remove(&account);
+            }
+            Err(e) => {
+                tracing::error!("a publishing task failed: {e}");
+                // Which account is unknown: let every account go again; the
+                // store's `publishing` state stops a double send.
+                if self.tasks.is_empty() {
+                    self.busy.clear();
+                }
+            }
+        }
+    }
+
+    /// Publishes everything due now, then returns (`herald run --once`).
+    /// Files still being written are waited for (they settle within the
+    /// settle time).
+    pub async fn run_once(mut self) -> anyhow::Result<Summary> {
+        loop {
+            let (_, wake, started) = self.tick().await?;
+            while let Some(joined) = self.tasks.join_next().await {
+                self.task_done(joined);
+            }
+            if started > 0 {
+                continue;
+            }
+            match wake {
+                Some(at) => {
+                    let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
+                    tokio::time::sleep(wait + std::time::Duration::from_millis(50)).await;
+                }
+                None => break,
+            }
+        }
+        // One last pass so notes reflect the final states.
+        self.tick().await?;
+        self.summary()
+    }
+
+    fn summary(&self) -> anyhow::Result<Summary> {
+        let mut s = Summary::default();
+        for d in self.shared.store.deliveries()? {
+            *s.counts.entry(d.state.name().to_string()).or_default() += 1;
+            if d.state == State::Published {
+                s.published += 1;
+            }
+        }
+        Ok(s)
+    }
+
+    /// The daemon proper: runs until `shutdown` resolves, then lets the
+    /// requests in flight finish, flushes the store and returns.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let (wake_tx, mut wake_rx) = mpsc::channel(1);
+        let _watcher = crate::queue::watch::watch(&self.shared.config.daemon.queue_dir, wake_tx)
+            .with_context(|| format!("watching {}", self.shared.config.daemon.queue_dir.display()))?;
+        tokio::pin!(shutdown);
+        tracing::info!(accounts = self.shared.config.accounts.len(), "herald is running");
+        loop {
+            let (next, settle_wake, _) = self.tick().await?;
+            let clock = self.shared.clock.clone();
+            // With nothing scheduled, wake hourly anyway: cheap, and it
+            // notices a clock that jumped.
+            let next = next.unwrap_or_else(|| clock.now() + chrono::TimeDelta::hours(1));
+            let settle = settle_wake.map(|w| {
+                w.duration_since(SystemTime::now()).unwrap_or_default() + std::time::Duration::from_millis(50)
+            });
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = clock.sleep_until(next) => {}
+                _ = async { match settle { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {}
+                Some(()) = wake_rx.recv() => {
+                    // Let a burst of file events settle into one rescan.
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    while wake_rx.try_recv().is_ok() {}
+                }
+                Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => self.task_done(joined),
+            }
+        }
+        tracing::info!(
+            in_flight = self.tasks.len(),
+            "stopping: finishing the requests in flight"
+        );
+        while let Some(joined) = self.tasks.join_next().await {
+            self.task_done(joined);
+        }
+        self.shared.store.flush().await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Picks the deliveries to publish now: per account, the earliest scheduled
+/// delivery that is due, once it has passed the stale and pacing checks.
+/// Returns them and the next instant something else falls due.
+fn select_due(
+    shared: &Shared,
+    busy: &HashSet<String>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Delivery>, Option<DateTime<Utc>>), StoreError> {
+    let mut scheduled: Vec<Delivery> = shared
+        .store
+        .deliveries()?
+        .into_iter()
+        .filter(|d| d.state == State::Scheduled)
+        .collect();
+    scheduled.sort_by(|a, b| (a.due, &a.id).cmp(&(b.due, &b.id)));
+    let mut chosen: Vec<Delivery> = Vec::new();
+    let mut next: Option<DateTime<Utc>> = None;
+    let mut ended = Vec::new();
+    for mut d in scheduled {
+        let Some(account) = shared.config.accounts.get(&d.account) else {
+            continue;
+        };
+        if busy.contains(&d.account) || chosen.iter().any(|c| c.account == d.account) {
+            continue;
+        }
+        if d.due > now {
+            next = Some(next.map_or(d.due, |n| n.min(d.due)));
+            continue;
+        }
+        let lateness = d
+            .max_lateness_secs
+            .map(std::time::Duration::from_secs)
+            .unwrap_or(account.max_lateness);
+        if is_stale(d.due, now, lateness) {
+            // Invariant 8: no stale bursts.
+            let tz = account.time_zone;
+            let why = format!(
+                "it was due at {}, and herald could only get to it at {}, later than the account's max lateness ({}).",
+                crate::schedule::human_in(d.due, tz),
+                crate::schedule::human_in(now, tz),
+                humantime::format_duration(lateness)
+            );
+            if d.occurrence.is_some() || account.stale == StalePolicy::Expire {
+                d.transition(State::Expired, Some(format!("too late: {why}")), now);
+                if let Some(occurrence) = d.occurrence {
+                    let published = shared.store.cursor(&d.account, &d.file)?.map_or(0, |c| c.published);
+                    shared.store.put_cursor(
+                        &d.account,
+                        &d.file,
+                        &crate::store::Cursor {
+                            v: 1,
+                            last: occurrence,
+                            published,
+                            content_hash: d.content_hash.clone(),
+                        },
+                    )?;
+                }
+                ended.push(d.clone());
+            } else {
+                d.transition(
+                    State::Held,
+                    Some(format!(
+                        "too late to publish on its own: {why} An admin can still approve it."
+                    )),
+                    now,
+                );
+            }
+            tracing::warn!(account = %d.account, delivery = %d.id, state = d.state.name(), "stale: {why}");
+            shared.store.put_delivery(&d)?;
+            continue;
+        }
+        if d.kind != crate::queue::Kind::Emergency {
+            let last = shared.store.account(&d.account)?.last_published;
+            let allowed = out_of_quiet_hours(
+                paced(d.due, last, account.min_interval),
+                account.quiet_hours.as_ref(),
+                account.time_zone,
+            );
+            if allowed > now {
+                d.due = allowed;
+                shared.store.put_delivery(&d)?;
+                next = Some(next.map_or(allowed, |n| n.min(allowed)));
+                continue;
+            }
+        }
+        chosen.push(d);
+    }
+    shared.store.flush_blocking()?;
+    for d in &ended {
+        if let Some(account) = shared.config.accounts.get(&d.account) {
+            ingest::finish(account, d);
+        }
+    }
+    Ok((chosen, next))
+}
+
+/// Runs the daemon until `shutdown` resolves.
+pub async fn run(config: Config, clock: Arc<dyn Clock>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    Daemon::open(config, clock)?.run(shutdown).await
+}

@@ -1,0 +1,214 @@
+//! Publishing one delivery: record the attempt durably, call the platform,
+//! record the answer durably, then move the file (DESIGN.md invariant 1).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::{ingest, notes, Shared};
+use crate::platform::{Outgoing, OutgoingMedia, OutgoingPart, PublishError};
+use crate::queue;
+use crate::store::{Attempt, Cursor, Delivery, Publication, State, StoreError};
+
+/// How many transient failures before a delivery is marked failed.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// The wait before retry `n` (1-based): 30 s doubling to at most 30 min, with
+/// a jitter derived from the delivery id so that many deliveries failing
+/// together do not retry together.
+pub fn backoff(id: &str, n: u32) -> TimeDelta {
+    let base = 30i64 << n.saturating_sub(1).min(6);
+    let jitter = id.bytes().fold(0i64, |a, b| (a * 31 + i64::from(b)) % 1000) * base / 4000;
+    TimeDelta::seconds((base + jitter).min(1800))
+}
+
+fn outgoing(shared: &Shared, d: &Delivery) -> Result<Outgoing, String> {
+    let account = &shared.config.accounts[&d.account];
+    let folder = account
+        .folder
+        .canonicalize()
+        .map_err(|e| format!("the account's folder is gone: {e}"))?;
+    let mut parts = Vec::new();
+    for (i, text) in d.text.iter().enumerate() {
+        let mut media = Vec::new();
+        for m in d.media.get(i).into_iter().flatten() {
+            // Resolved again: the file may have been swapped since ingest.
+            let path = folder
+                .join(&m.path)
+                .canonicalize()
+                .map_err(|_| format!("the media file {} is missing", m.path))?;
+            if !path.starts_with(&folder) {
+                return Err(format!(
+                    "the media file {} now leads outside the account's folder",
+                    m.path
+                ));
+            }
+            media.push(OutgoingMedia {
+                path,
+                alt: m.alt.clone(),
+            });
+        }
+        parts.push(OutgoingPart {
+            text: text.clone(),
+            media,
+        });
+    }
+    Ok(Outgoing {
+        account: d.account.clone(),
+        delivery_id: d.id.clone(),
+        idempotency_key: d.id.clone(),
+        parts,
+    })
+}
+
+/// Publishes one delivery. Errors are only store errors; platform answers
+/// become states.
+pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), StoreError> {
+    let account = shared.config.accounts[&d.account].clone();
+    let now = shared.clock.now();
+    let n = d.attempts.len() as u32 + 1;
+    d.attempts.push(Attempt {
+        n,
+        idempotency_key: d.id.clone(),
+        started_at: now,
+        finished_at: None,
+        outcome: None,
+    });
+    d.transition(State::Publishing, None, now);
+    shared.store.put_delivery(&d)?;
+    // Invariant 1: the attempt is durable before the request goes out.
+    shared.store.flush().await?;
+
+    let result = match outgoing(&shared, &d) {
+        Ok(post) => {
+            let platform = shared.platforms[&d.account].clone();
+            platform.publish(&post).await
+        }
+        Err(why) => Err(PublishError::Permanent(why)),
+    };
+    let now = shared.clock.now();
+    let attempt = d.attempts.last_mut().expect("pushed above");
+    attempt.finished_at = Some(now);
+    match result {
+        Ok(p) => {
+            attempt.outcome = Some(format!(
+                "published{}",
+                p.url.as_ref().map(|u| format!(" at {u}")).unwrap_or_default()
+            ));
+            d.published = Some(Publication {
+                at: p.at,
+                url: p.url.clone(),
+                remote_ids: p.remote_ids.clone(),
+            });
+            d.transition(State::Published, None, now);
+            let mut rec = shared.store.account(&d.account)?;
+            rec.last_published = Some(now);
+            shared.store.put_account(&d.account, &rec)?;
+            if let Some(occurrence) = d.occurrence {
+                let published = shared.store.cursor(&d.account, &d.file)?.map_or(0, |c| c.published) + 1;
+                shared.store.put_cursor(
+                    &d.account,
+                    &d.file,
+                    &Cursor {
+                        v: 1,
+                        last: occurrence,
+                        published,
+                        content_hash: d.content_hash.clone(),
+                    },
+                )?;
+            }
+            tracing::info!(account = %d.account, delivery = %d.id, url = p.url.as_deref().unwrap_or(""), "published");
+        }
+        Err(PublishError::Transient(why)) | Err(PublishError::Unknown(why)) if n < MAX_ATTEMPTS => {
+            attempt.outcome = Some(why.clone());
+            d.due = now + backoff(&d.id, n);
+            d.transition(
+                State::Scheduled,
+                Some(format!("attempt {n} did not go through ({why}); herald tries again")),
+                now,
+            );
+            tracing::warn!(account = %d.account, delivery = %d.id, attempt = n, "will retry: {why}");
+        }
+        Err(PublishError::Transient(why)) | Err(PublishError::Unknown(why)) => {
+            attempt.outcome = Some(why.clone());
+            d.transition(
+                State::Failed,
+                Some(format!("{n} attempts failed; the last said: {why}")),
+                now,
+            );
+            tracing::error!(account = %d.account, delivery = %d.id, "failed after {n} attempts: {why}");
+        }
+        Err(PublishError::RateLimited { until, detail }) => {
+            attempt.outcome = Some(format!("rate limited: {detail}"));
+            d.due = until;
+            d.transition(
+                State::Scheduled,
+                Some(format!("the platform's rate limit; herald waits until {until}")),
+                now,
+            );
+            tracing::warn!(account = %d.account, delivery = %d.id, "rate limited until {until}");
+        }
+        Err(PublishError::Permanent(why)) => {
+            attempt.outcome = Some(why.clone());
+            d.transition(
+                State::Rejected,
+                Some(format!("{} refused the post: {why}", account.platform.name())),
+                now,
+            );
+            tracing::warn!(account = %d.account, delivery = %d.id, "refused by the platform: {why}");
+        }
+        Err(PublishError::NeedsReauth(why)) => {
+            attempt.outcome = Some(why.clone());
+            d.transition(
+                State::Held,
+                Some(format!("the account needs re-authorization: {why}")),
+                now,
+            );
+            tracing::error!(account = %d.account, delivery = %d.id, "needs re-authorization: {why}");
+        }
+    }
+    shared.store.put_delivery(&d)?;
+    // Invariant 1: the result is durable before the file moves.
+    shared.store.flush().await?;
+    let note_only = d.occurrence.is_some() || d.state.is_pending() || d.state == State::Failed;
+    tokio::task::spawn_blocking(move || {
+        if note_only {
+            let path = account.folder.join(&d.file);
+            if path.exists() && d.occurrence.is_none() {
+                let _ = queue::write_note(&path, &notes::pending(&account, &d, None));
+            }
+        } else {
+            ingest::finish(&account, &d);
+        }
+    })
+    .await
+    .ok();
+    Ok(())
+}
+
+/// Deliveries left in `publishing` by a crash: their outcome is unknown. They
+/// are retried with the same idempotency key, which platforms that support
+/// it (and the sandbox) answer without posting twice.
+pub(crate) fn recover_interrupted(shared: &Shared, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut n = 0;
+    for mut d in shared
+        .store
+        .deliveries()?
+        .into_iter()
+        .filter(|d| d.state == State::Publishing)
+    {
+        let attempt = d.attempts.len();
+        d.transition(
+            State::Scheduled,
+            Some(format!(
+                "herald stopped during attempt {attempt}; it tries again with the same idempotency key"
+            )),
+            now,
+        );
+        shared.store.put_delivery(&d)?;
+        tracing::warn!(account = %d.account, delivery = %d.id, "outcome of attempt {attempt} unknown; retrying with the same idempotency key");
+        n += 1;
+    }
+    shared.store.flush_blocking()?;
+    Ok(n)
+}

@@ -1,0 +1,153 @@
+//! The platforms herald publishes to. Each implements [`Platform`]; the
+//! daemon holds one per account. This module knows nothing of folders or
+//! schedules: it takes text and media and answers what the platform said.
+
+pub mod sandbox;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::config::{Account, Config, PlatformKind};
+use crate::guidelines::TextMetric;
+
+/// A boxed future, so that `Platform` can be used as a trait object.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One part of what goes out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingPart {
+    pub text: String,
+    pub media: Vec<OutgoingMedia>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingMedia {
+    pub path: PathBuf,
+    pub alt: Option<String>,
+}
+
+/// A publish request.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub account: String,
+    pub delivery_id: String,
+    /// Stable across retries of one delivery, so platforms that deduplicate
+    /// publish it once however often herald asks.
+    pub idempotency_key: String,
+    pub parts: Vec<OutgoingPart>,
+}
+
+/// What the platform made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub url: Option<String>,
+    pub remote_ids: Vec<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Why a publish did not succeed, classified by what herald should do next.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PublishError {
+    /// Try again later (5xx, timeouts before sending, connection refused).
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// The request may or may not have been carried out (timeout after
+    /// sending): reconcile before retrying.
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
+    /// The platform refused the post; retrying will not help.
+    #[error("refused by the platform: {0}")]
+    Permanent(String),
+    /// Wait until the platform's reset instant.
+    #[error("rate limited until {until}: {detail}")]
+    RateLimited { until: DateTime<Utc>, detail: String },
+    /// The credentials no longer work; an admin must re-authorize.
+    #[error("needs re-authorization: {0}")]
+    NeedsReauth(String),
+}
+
+/// A platform's API, for one account.
+pub trait Platform: Send + Sync {
+    fn kind(&self) -> PlatformKind;
+    /// Publishes every part of a post (a thread as a chain of replies).
+    fn publish<'a>(&'a self, post: &'a Outgoing) -> BoxFuture<'a, Result<Published, PublishError>>;
+    /// Deletes published posts (retraction).
+    fn delete<'a>(&'a self, remote_ids: &'a [String]) -> BoxFuture<'a, Result<(), PublishError>>;
+    /// Checks that the account's credentials work; returns the handle the platform knows.
+    fn check_account(&self) -> BoxFuture<'_, Result<String, PublishError>>;
+}
+
+/// Why herald cannot publish to an account at all.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("account \"{account}\": {message}")]
+pub struct ConnectError {
+    pub account: String,
+    pub message: String,
+}
+
+/// Builds the platform client for an account.
+pub fn connect(config: &Config, account: &Account) -> Result<Arc<dyn Platform>, ConnectError> {
+    match account.platform {
+        PlatformKind::Sandbox => Ok(Arc::new(sandbox::Sandbox::new(&config.daemon.state_dir, &account.id, &account.handle))),
+        other => Err(ConnectError {
+            account: account.id.clone(),
+            message: format!(
+                "publishing to {} is not available in this version of herald yet; use platform = \"sandbox\" to try the account out.",
+                other.name()
+            ),
+        }),
+    }
+}
+
+/// Counts characters after NFC, as most platforms do.
+pub struct CharCount {
+    pub platform: &'static str,
+    pub limit: usize,
+}
+
+impl TextMetric for CharCount {
+    fn platform(&self) -> &str {
+        self.platform
+    }
+
+    fn length(&self, text: &str) -> usize {
+        text.nfc().count()
+    }
+
+    fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+/// How a platform measures text and what it allows.
+pub fn metric_for(config: &Config, platform: PlatformKind) -> Box<dyn TextMetric> {
+    match platform {
+        PlatformKind::Sandbox => Box::new(CharCount {
+            platform: "sandbox",
+            limit: config.sandbox.max_length,
+        }),
+        // Until X's weighted counting lands, count characters against 280:
+        // this under-counts CJK text and emoji, which X weighs double.
+        PlatformKind::X => Box::new(CharCount {
+            platform: "x",
+            limit: 280,
+        }),
+        PlatformKind::Mastodon => Box::new(CharCount {
+            platform: "mastodon",
+            limit: 500,
+        }),
+        PlatformKind::Bluesky => Box::new(CharCount {
+            platform: "bluesky",
+            limit: 300,
+        }),
+        PlatformKind::Misskey => Box::new(CharCount {
+            platform: "misskey",
+            limit: 3000,
+        }),
+    }
+}

@@ -1,0 +1,243 @@
+//! The queue folders: `queue/<account>/` holds an owner's pending post files;
+//! herald moves each finished file into an outcome folder beside a note in
+//! plain language, and keeps a note beside every pending file saying what
+//! will happen to it. Herald never deletes an owner's file (DESIGN.md
+//! invariant 5); the only files it removes are its own notes.
+
+pub mod post;
+pub mod watch;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+pub use post::{Format, Kind, Media, Part, Post, PostError};
+
+/// The suffix of herald's notes: `post.json` gets `post.json.herald.txt`.
+pub const NOTE_SUFFIX: &str = ".herald.txt";
+
+/// Where a finished file goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Published,
+    Rejected,
+    Cancelled,
+    Expired,
+}
+
+impl Outcome {
+    pub fn folder(self) -> &'static str {
+        match self {
+            Outcome::Published => "published",
+            Outcome::Rejected => "rejected",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Expired => "expired",
+        }
+    }
+}
+
+/// A file in an account's folder that may be a post.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub path: PathBuf,
+    /// The file name, which (with the account) identifies the post.
+    pub name: String,
+    pub modified: SystemTime,
+    pub size: u64,
+}
+
+/// Whether a file name is a post file herald should read now. Dotfiles,
+/// editor backups and partial downloads are someone's work in progress.
+pub fn is_post_file_name(name: &str) -> bool {
+    if name.starts_with('.') || name.ends_with('~') || name.starts_with('#') {
+        return false;
+    }
+    let lower = name.to_ascii_lowercase();
+    for partial in [".swp", ".swx", ".tmp", ".part", ".crdownload", NOTE_SUFFIX] {
+        if lower.ends_with(partial) {
+            return false;
+        }
+    }
+    Format::of(Path::new(name)).is_some()
+}
+
+/// What a scan of an account's folder found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Post files that have not changed for the settle time, by name.
+    pub ready: Vec<Candidate>,
+    /// Post files still being written (changed within the settle time).
+    pub unsettled: Vec<String>,
+    /// When the first unsettled file will be settled.
+    pub wake: Option<SystemTime>,
+}
+
+/// Lists the post files at the top of an account's folder (subfolders hold
+/// outcomes and media).
+pub fn scan(folder: &Path, settle: Duration, now: SystemTime) -> std::io::Result<Scan> {
+    let mut scan = Scan::default();
+    for entry in std::fs::read_dir(folder)? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if !is_post_file_name(&name) {
+            continue;
+        }
+        // symlink_metadata: a link in the queue is not followed (invariant 4).
+        let meta = entry.path().symlink_metadata()?;
+        if !meta.file_type().is_file() {
+            continue;
+        }
+        let modified = meta.modified()?;
+        let ready_at = modified + settle;
+        if ready_at > now {
+            scan.wake = Some(scan.wake.map_or(ready_at, |w| w.min(ready_at)));
+            scan.unsettled.push(name);
+            continue;
+        }
+        scan.ready.push(Candidate {
+            path: entry.path(),
+            name,
+            modified,
+            size: meta.len(),
+        });
+    }
+    scan.ready.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(scan)
+}
+
+/// Writes a file so that readers see the old or the new content, never half:
+/// a temporary dotfile (which ingest ignores), fsync, rename, fsync the folder.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// The note herald keeps beside a pending file.
+pub fn note_path(file: &Path) -> PathBuf {
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(NOTE_SUFFIX);
+    file.with_file_name(name)
+}
+
+/// Writes (or replaces) the note beside a pending file; unchanged notes are
+/// not rewritten, so a rescan does not touch the disk.
+pub fn write_note(file: &Path, text: &str) -> std::io::Result<()> {
+    let path = note_path(file);
+    if std::fs::read_to_string(&path).ok().as_deref() == Some(text) {
+        return Ok(());
+    }
+    write_atomically(&path, text.as_bytes())
+}
+
+/// Removes herald's note beside a file, if any.
+pub fn remove_note(file: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(note_path(file)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// A free name in `dir` for `name`: the name itself, or `stem-2.ext`, … so
+/// that an outcome never overwrites an earlier one.
+fn free_name(dir: &Path, name: &str) -> PathBuf {
+    let candidate = dir.join(name);
+    if !candidate.exists() {
+        return candidate;
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s, format!(".{e}")),
+        _ => (name, String::new()),
+    };
+    (2..)
+        .map(|n| dir.join(format!("{stem}-{n}{ext}")))
+        .find(|p| !p.exists())
+        .expect("some numbered name is free")
+}
+
+/// Moves a finished post file into `<folder>/<outcome>/` with its note
+/// beside it, and removes the pending note. The note is written first: if
+/// herald stops in between, the file is still pending and the move is
+/// simply done again (the note is rewritten at the same name).
+pub fn move_to_outcome(file: &Path, outcome: Outcome, note: &str) -> std::io::Result<PathBuf> {
+    let folder = file.parent().unwrap_or(Path::new("."));
+    let dir = folder.join(outcome.folder());
+    std::fs::create_dir_all(&dir)?;
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("post");
+    let target = free_name(&dir, name);
+    write_atomically(&note_path(&target), note.as_bytes())?;
+    std::fs::rename(file, &target)?;
+    sync_dir(&dir)?;
+    sync_dir(folder)?;
+    remove_note(file)?;
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_in_progress_names_are_not_posts() {
+        for name in [
+            ".post.json",
+            "post.json~",
+            "post.json.swp",
+            "post.json.tmp",
+            "post.md.part",
+            "#post.md#",
+            "post.json.herald.txt",
+            "photo.jpg",
+            "README",
+        ] {
+            assert!(!is_post_file_name(name), "{name}");
+        }
+        for name in ["post.json", "告知.md", "Post.JSON", "a.markdown"] {
+            assert!(is_post_file_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_file_changed_just_now_is_not_settled() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.json"), "{}").unwrap();
+        let now = SystemTime::now();
+        let s = scan(dir.path(), Duration::from_secs(2), now).unwrap();
+        assert!(s.ready.is_empty());
+        assert_eq!(s.unsettled, vec!["a.json".to_string()]);
+        assert!(s.wake.is_some());
+        let s = scan(dir.path(), Duration::from_secs(2), now + Duration::from_secs(3)).unwrap();
+        assert_eq!(s.ready.len(), 1);
+        assert!(s.wake.is_none());
+    }
+
+    #[test]
+    fn outcomes_never_overwrite_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..2 {
+            let f = dir.path().join("post.json");
+            std::fs::write(&f, format!("{{\"text\":\"{round}\"}}")).unwrap();
+            write_note(&f, "pending").unwrap();
+            let moved = move_to_outcome(&f, Outcome::Published, "done").unwrap();
+            assert!(moved.exists());
+            assert!(!f.exists());
+            assert!(!note_path(&f).exists());
+            assert_eq!(std::fs::read_to_string(note_path(&moved)).unwrap(), "done");
+        }
+        assert!(dir.path().join("published/post.json").exists());
+        assert!(dir.path().join("published/post-2.json").exists());
+    }
+}
