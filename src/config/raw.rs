@@ -139,13 +139,27 @@ impl Checker<'_> {
         QuietHours::parse(value.get_ref()).map_err(|e| self.error_at(value.span().start, format!("{e}.")))
     }
 
+    /// A path from the config, relative to the config file's folder, made
+    /// absolute and free of `..` so that notes and logs show plain paths.
     fn resolve(&self, value: &str) -> PathBuf {
         let p = Path::new(value);
-        if p.is_absolute() {
+        let joined = if p.is_absolute() {
             p.to_path_buf()
         } else {
             self.path.parent().unwrap_or(Path::new(".")).join(p)
+        };
+        let absolute = std::path::absolute(&joined).unwrap_or(joined);
+        let mut clean = PathBuf::new();
+        for c in absolute.components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    clean.pop();
+                }
+                std::path::Component::CurDir => {}
+                other => clean.push(other),
+            }
         }
+        clean
     }
 }
 

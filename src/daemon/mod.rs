@@ -142,8 +142,10 @@ impl Daemon {
         let ingested = ingested?;
         let shared = self.shared.clone();
         let busy = self.busy.clone();
-        let (due, next) = tokio::task::spawn_blocking(move || select_due(&shared, &busy, now)).await??;
-        let started = due.len();
+        let (due, next, changed) = tokio::task::spawn_blocking(move || select_due(&shared, &busy, now)).await??;
+        // Deliveries that changed state (stale ones) count as progress: the
+        // next pass may plan what replaces them.
+        let started = due.len() + changed;
         for d in due {
             self.busy.insert(d.account.clone());
             let shared = self.shared.clone();
@@ -176,15 +178,23 @@ impl Daemon {
         }
     }
 
+    /// One pass: ingest the queue, publish what is due now, and wait for
+    /// those requests to finish. Returns how many deliveries it started and
+    /// when the first file still being written will be settled.
+    pub async fn pass(&mut self) -> anyhow::Result<(usize, Option<SystemTime>)> {
+        let (_, wake, started) = self.tick().await?;
+        while let Some(joined) = self.tasks.join_next().await {
+            self.task_done(joined);
+        }
+        Ok((started, wake))
+    }
+
     /// Publishes everything due now, then returns (`herald run --once`).
     /// Files still being written are waited for (they settle within the
     /// settle time).
     pub async fn run_once(mut self) -> anyhow::Result<Summary> {
         loop {
-            let (_, wake, started) = self.tick().await?;
-            while let Some(joined) = self.tasks.join_next().await {
-                self.task_done(joined);
-            }
+            let (started, wake) = self.pass().await?;
             if started > 0 {
                 continue;
             }
@@ -261,7 +271,7 @@ fn select_due(
     shared: &Shared,
     busy: &HashSet<String>,
     now: DateTime<Utc>,
-) -> Result<(Vec<Delivery>, Option<DateTime<Utc>>), StoreError> {
+) -> Result<(Vec<Delivery>, Option<DateTime<Utc>>, usize), StoreError> {
     let mut scheduled: Vec<Delivery> = shared
         .store
         .deliveries()?
@@ -272,6 +282,7 @@ fn select_due(
     let mut chosen: Vec<Delivery> = Vec::new();
     let mut next: Option<DateTime<Utc>> = None;
     let mut ended = Vec::new();
+    let mut changed = 0;
     for mut d in scheduled {
         let Some(account) = shared.config.accounts.get(&d.account) else {
             continue;
@@ -323,6 +334,7 @@ fn select_due(
             }
             tracing::warn!(account = %d.account, delivery = %d.id, state = d.state.name(), "stale: {why}");
             shared.store.put_delivery(&d)?;
+            changed += 1;
             continue;
         }
         if d.kind != crate::queue::Kind::Emergency {
@@ -347,7 +359,7 @@ fn select_due(
             ingest::finish(account, d);
         }
     }
-    Ok((chosen, next))
+    Ok((chosen, next, changed))
 }
 
 /// Runs the daemon until `shutdown` resolves.

@@ -96,7 +96,7 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
                 p.url.as_ref().map(|u| format!(" at {u}")).unwrap_or_default()
             ));
             d.published = Some(Publication {
-                at: p.at,
+                at: now,
                 url: p.url.clone(),
                 remote_ids: p.remote_ids.clone(),
             });

@@ -1,0 +1,153 @@
+//! The test harness: a temporary installation (config, queue folders, state)
+//! driven in-process with a manual clock, so tests never sleep.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use herald::config::Config;
+use herald::daemon::Daemon;
+use herald::platform::Platform;
+use herald::schedule::ManualClock;
+use herald::store::{Delivery, Store};
+
+pub const BASE_CONFIG: &str = r#"
+[daemon]
+queue_dir = "queue"
+state_dir = "state"
+baseline = "company"
+
+[defaults]
+max_lateness = "15m"
+
+[platforms.sandbox]
+max_length = 140
+
+[rulebooks.company.rules.length]
+severity = "block"
+
+[rulebooks.company.rules.confidential-marker]
+severity = "block"
+terms = ["社外秘", "極秘", "Confidential", "Internal Use Only"]
+
+[rulebooks.company.rules.financial-topic]
+severity = "hold"
+terms = ["業績", "上方修正", "earnings"]
+"#;
+
+pub fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("test instant")
+        .with_timezone(&Utc)
+}
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+    pub clock: ManualClock,
+}
+
+impl Env {
+    /// An installation with the base config plus `accounts` (TOML), whose
+    /// ids get queue folders.
+    pub fn new(accounts: &str) -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = format!("{BASE_CONFIG}\n{accounts}");
+        for line in text.lines() {
+            if let Some(id) = line.trim().strip_prefix("id = \"").and_then(|r| r.strip_suffix('"')) {
+                std::fs::create_dir_all(dir.path().join("queue").join(id)).unwrap();
+            }
+        }
+        let path = dir.path().join("herald.toml");
+        std::fs::write(&path, &text).unwrap();
+        let config = herald::config::load(&path).unwrap_or_else(|e| panic!("test config: {e}"));
+        Env {
+            dir,
+            config,
+            clock: ManualClock::new(utc("2026-12-01T00:00:00Z")),
+        }
+    }
+
+    pub fn folder(&self, account: &str) -> PathBuf {
+        self.config.daemon.queue_dir.join(account)
+    }
+
+    pub fn path(&self, account: &str, rel: &str) -> PathBuf {
+        self.folder(account).join(rel)
+    }
+
+    /// Drops a complete post file: written, then dated back past the settle time.
+    pub fn drop_post(&self, account: &str, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(account, name);
+        std::fs::write(&path, content).unwrap();
+        settle(&path);
+        path
+    }
+
+    pub fn daemon(&self) -> Daemon {
+        Daemon::open(self.config.clone(), Arc::new(self.clock.clone())).expect("daemon opens")
+    }
+
+    pub fn daemon_with(&self, account: &str, platform: Arc<dyn Platform>) -> Daemon {
+        self.daemon().with_platform(account, platform)
+    }
+
+    /// Sets the clock and runs the daemon once (`herald run --once`).
+    pub async fn run_at(&self, t: DateTime<Utc>) -> herald::daemon::Summary {
+        self.clock.set(t);
+        self.daemon().run_once().await.expect("run once")
+    }
+
+    pub fn outbox(&self, account: &str) -> Vec<serde_json::Value> {
+        herald::platform::sandbox::read_outbox(&herald::platform::sandbox::outbox_path(
+            &self.config.daemon.state_dir,
+            account,
+        ))
+        .unwrap()
+    }
+
+    /// Every delivery (opens the store: only while no daemon runs).
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        let store = Store::open(&self.config.store_path()).expect("store");
+        let mut d = store.deliveries().unwrap();
+        d.sort_by_key(|d| (d.account.clone(), d.due, d.id.clone()));
+        d
+    }
+
+    pub fn delivery_of(&self, file: &str) -> Vec<Delivery> {
+        self.deliveries().into_iter().filter(|d| d.file == file).collect()
+    }
+
+    /// The instant the earliest scheduled delivery is due.
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.deliveries()
+            .into_iter()
+            .filter(|d| d.state == herald::store::State::Scheduled)
+            .map(|d| d.due)
+            .min()
+    }
+
+    pub fn read(&self, account: &str, rel: &str) -> String {
+        std::fs::read_to_string(self.path(account, rel)).unwrap_or_else(|e| panic!("reading {account}/{rel}: {e}"))
+    }
+}
+
+/// Dates a file back so it counts as completely written.
+pub fn settle(path: &Path) {
+    let past = filetime::FileTime::from_system_time(SystemTime::now() - Duration::from_secs(60));
+    filetime::set_file_mtime(path, past).unwrap();
+}
+
+/// The instants at which an outbox's posts were published, from their deliveries.
+pub fn published_at(env: &Env, account: &str) -> Vec<DateTime<Utc>> {
+    let mut v: Vec<_> = env
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.account == account && d.state == herald::store::State::Published)
+        .filter_map(|d| d.published.map(|p| p.at))
+        .collect();
+    v.sort();
+    v
+}
