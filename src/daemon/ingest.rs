@@ -478,8 +478,7 @@ fn plan_recurring(
     shared.store.put_delivery(&d)?;
     shared.store.flush_blocking()?;
     let note = format!(
-        "FINISHED: this recurring post (cron \"{spec_text}\") has no occurrences left; it was published {published} times.\nDelivery history: herald history --account {}\n",
-        account.id
+        "FINISHED: this recurring post (cron \"{spec_text}\") has no occurrences left; it was published {published} times.\n"
     );
     match queue::move_to_outcome(&c.path, Outcome::Published, &note) {
         Ok(to) => tracing::info!(account = %account.id, file = %c.name, "recurring post finished → {}", to.display()),

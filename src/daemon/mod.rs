@@ -264,14 +264,14 @@ impl Daemon {
     }
 }
 
+/// What [`select_due`] chose: deliveries to publish now, the next instant
+/// something else falls due, and how many deliveries changed state.
+type Selection = (Vec<Delivery>, Option<DateTime<Utc>>, usize);
+
 /// Picks the deliveries to publish now: per account, the earliest scheduled
 /// delivery that is due, once it has passed the stale and pacing checks.
 /// Returns them and the next instant something else falls due.
-fn select_due(
-    shared: &Shared,
-    busy: &HashSet<String>,
-    now: DateTime<Utc>,
-) -> Result<(Vec<Delivery>, Option<DateTime<Utc>>, usize), StoreError> {
+fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Result<Selection, StoreError> {
     let mut scheduled: Vec<Delivery> = shared
         .store
         .deliveries()?

@@ -54,9 +54,8 @@ pub fn pending(account: &Account, d: &Delivery, recurring: Option<&str>) -> Stri
             d.reason.as_deref().unwrap_or("a guideline check asked for a review")
         ),
         State::Failed => format!(
-            "FAILED: herald could not publish this post: {}\nAn admin can try again (herald retry {}); or fix the cause and drop the file again.",
+            "FAILED: herald could not publish this post: {}\nAsk an admin to try again (give them the delivery id below), or fix the cause and drop the file again.",
             d.reason.as_deref().unwrap_or("the platform did not accept it"),
-            d.id
         ),
         other => format!("{}: {}", other.name().to_uppercase(), d.reason.as_deref().unwrap_or("")),
     };
