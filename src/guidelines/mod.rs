@@ -8,6 +8,7 @@
 
 pub mod fold;
 mod length;
+pub mod prh;
 mod terms;
 
 use std::collections::BTreeMap;

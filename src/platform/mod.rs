@@ -3,6 +3,7 @@
 //! schedules: it takes text and media and answers what the platform said.
 
 pub mod sandbox;
+pub mod x;
 
 use std::future::Future;
 use std::path::PathBuf;

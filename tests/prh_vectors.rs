@@ -1,0 +1,86 @@
+//! Golden vectors: every hit and fix must equal what npm prh 5.4.4 produced
+//! (see tests/data/prh/gen_vectors.js, which writes tests/data/prh/vectors.json).
+//!
+//! Dictionaries are found at `$PRH_DICTIONARIES_DIR` if set, else at
+//! `<CARGO_MANIFEST_DIR>/../shared/dictionaries` (the shared folder beside
+//! the checkout, as on developers' machines and in CI). Local edge-case
+//! dictionaries (`"local": true` vectors) live in tests/data/prh/edge/.
+
+use herald::guidelines::prh::Dictionary;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+fn dictionaries_dir() -> PathBuf {
+    match std::env::var_os("PRH_DICTIONARIES_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/dictionaries"),
+    }
+}
+
+fn vectors() -> Vec<Value> {
+    // PRH_VECTORS_FILE lets ad-hoc differential runs reuse this checker.
+    let path = std::env::var_os("PRH_VECTORS_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/prh/vectors.json"));
+    let text = std::fs::read_to_string(&path).expect("vectors file");
+    serde_json::from_str(&text).expect("valid vectors.json")
+}
+
+#[test]
+fn all_vectors_match_prh() {
+    let vectors = vectors();
+    assert!(vectors.len() >= 80 * 4, "too few vectors: {}", vectors.len());
+    let mut dicts: HashMap<String, Dictionary> = HashMap::new();
+    let mut failures = Vec::new();
+    for (i, v) in vectors.iter().enumerate() {
+        let name = v["dictionary"].as_str().unwrap().to_string();
+        let dict = dicts.entry(name.clone()).or_insert_with(|| {
+            let base = if v["local"].as_bool() == Some(true) {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/prh")
+            } else {
+                dictionaries_dir()
+            };
+            Dictionary::load(&base.join(&name)).unwrap_or_else(|e| panic!("loading {name}: {e}"))
+        });
+        assert_eq!(
+            dict.len() as u64,
+            v["rules"].as_u64().unwrap(),
+            "rule count of {name} after imports/dedupe"
+        );
+        let text = v["text"].as_str().unwrap();
+        let want: Vec<(u64, u64, &str, &str)> = v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["start"].as_u64().unwrap(),
+                    h["end"].as_u64().unwrap(),
+                    h["matched"].as_str().unwrap(),
+                    h["replacement"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let hits = dict.check(text);
+        let got: Vec<(u64, u64, &str, &str)> = hits
+            .iter()
+            .map(|h| (h.start as u64, h.end as u64, h.matched.as_str(), h.replacement.as_str()))
+            .collect();
+        let fixed = dict.fix(text);
+        let want_fixed = v["fixed"].as_str().unwrap();
+        if got != want || fixed != want_fixed {
+            failures.push(format!(
+                "#{i} {name} text={text:?}\n  want {want:?}\n  got  {got:?}\n  want fixed {want_fixed:?}\n  got fixed  {fixed:?}"
+            ));
+        }
+    }
+    let total = vectors.len();
+    println!("{} / {total} vectors match prh 5.4.4", total - failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
