@@ -5,17 +5,8 @@ mod common;
 
 use std::process::Command;
 
-use common::Env;
+use common::{Env, TOKYO};
 use serde_json::Value;
-
-const ACCOUNTS: &str = r#"
-[[account]]
-id = "tokyo"
-platform = "sandbox"
-handle = "@tokyo"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-"#;
 
 fn herald(env: &Env, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_herald"))
@@ -41,7 +32,7 @@ fn json_lines(stdout: &str) -> Vec<Value> {
 
 #[test]
 fn exit_codes_say_publishable_held_blocked_or_unreadable() {
-    let env = Env::new(ACCOUNTS);
+    let env = Env::new(TOKYO);
     let ok = env.drop_post("tokyo", "ok.json", r#"{"text": "こんにちは"}"#);
     let held = env.drop_post("tokyo", "held.json", r#"{"text": "業績の速報です"}"#);
     let blocked = env.drop_post("tokyo", "blocked.json", r#"{"text": "社外秘"}"#);
@@ -59,7 +50,7 @@ fn exit_codes_say_publishable_held_blocked_or_unreadable() {
 
 #[test]
 fn an_unreadable_config_exits_3_with_its_location() {
-    let env = Env::new(ACCOUNTS);
+    let env = Env::new(TOKYO);
     std::fs::write(&env.config.path, "[daemon]\nqueue_dir = 3\n").unwrap();
     let f = env.drop_post("tokyo", "ok.json", r#"{"text": "x"}"#);
     let (code, _, stderr) = herald(&env, &[f.to_str().unwrap()]);
@@ -69,7 +60,7 @@ fn an_unreadable_config_exits_3_with_its_location() {
 
 #[test]
 fn json_output_has_the_documented_shape() {
-    let env = Env::new(ACCOUNTS);
+    let env = Env::new(TOKYO);
     let f = env.drop_post(
         "tokyo",
         "p.json",
@@ -138,7 +129,7 @@ fn json_output_has_the_documented_shape() {
 
 #[test]
 fn an_unreadable_file_in_json_names_line_and_column() {
-    let env = Env::new(ACCOUNTS);
+    let env = Env::new(TOKYO);
     let f = env.drop_post("tokyo", "bad.json", "{\n  \"txet\": \"x\"\n}");
     let (code, stdout, _) = herald(&env, &["--format", "json", f.to_str().unwrap()]);
     assert_eq!(code, 3);
@@ -150,7 +141,7 @@ fn an_unreadable_file_in_json_names_line_and_column() {
 
 #[test]
 fn human_output_puts_a_caret_under_the_finding() {
-    let env = Env::new(ACCOUNTS);
+    let env = Env::new(TOKYO);
     let f = env.drop_post(
         "tokyo",
         "p.md",
@@ -171,7 +162,7 @@ fn human_output_puts_a_caret_under_the_finding() {
 
 #[test]
 fn the_account_comes_from_the_folder_or_the_flag() {
-    let env = Env::new(ACCOUNTS);
+    let env = Env::new(TOKYO);
     let elsewhere = env.dir.path().join("draft.json");
     std::fs::write(&elsewhere, r#"{"text": "下書き"}"#).unwrap();
     let (code, stdout, _) = herald(&env, &[elsewhere.to_str().unwrap()]);

@@ -7,16 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use common::{utc, Env};
-
-const TOKYO: &str = r#"
-[[account]]
-id = "tokyo"
-platform = "sandbox"
-handle = "@tokyo"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-"#;
+use common::{utc, Env, TOKYO};
 
 /// Waits (in real time, bounded) until `cond` holds; the daemon works in
 /// background tasks, so the test has to look again.

@@ -4,17 +4,8 @@
 mod common;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use common::{published_at, utc, Env};
+use common::{published_at, utc, Env, TOKYO};
 use herald::store::State;
-
-const TOKYO: &str = r#"
-[[account]]
-id = "tokyo"
-platform = "sandbox"
-handle = "@tokyo"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-"#;
 
 #[tokio::test]
 async fn a_one_shot_post_publishes_at_its_time_and_moves_to_published() {

@@ -7,7 +7,7 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::{utc, Env};
+use common::{utc, Env, TOKYO};
 use herald::config::PlatformKind;
 use herald::platform::sandbox::Sandbox;
 use herald::platform::{BoxFuture, Outgoing, Platform, PublishError, Published};
@@ -52,15 +52,6 @@ impl Platform for FaultAfterSend {
         self.inner.check_account()
     }
 }
-
-const TOKYO: &str = r#"
-[[account]]
-id = "tokyo"
-platform = "sandbox"
-handle = "@tokyo"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-"#;
 
 fn faulty(env: &Env, fail_on: Vec<usize>, panic: bool) -> Arc<dyn Platform> {
     Arc::new(FaultAfterSend {

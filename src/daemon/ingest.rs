@@ -121,11 +121,19 @@ fn handle_file(
     all: &[Delivery],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let file = FileInPass {
+        shared,
+        account,
+        c,
+        hash: &cached.hash,
+        all,
+        now,
+    };
     let post = match &cached.parsed {
         Ok(post) => post,
         Err(e) => {
             let reason = format!("herald cannot read {}: {e}", c.name);
-            return reject_file(shared, account, c, &cached.hash, None, reason, vec![], now);
+            return file.reject(None, reason, vec![]);
         }
     };
     let metric = shared.metrics[&account.id].as_ref();
@@ -141,74 +149,79 @@ fn handle_file(
             "the post breaks the company's social-media guidelines ({}).",
             rules.join(", ")
         );
-        return reject_file(
-            shared,
-            account,
-            c,
-            &cached.hash,
-            Some(post),
-            reason,
-            report.findings,
-            now,
-        );
+        return file.reject(Some(post), reason, report.findings);
     }
     if post.when.is_recurring() {
-        plan_recurring(shared, account, c, &cached.hash, post, report, all, now)
+        file.plan_recurring(post, report)
     } else {
-        plan_one_shot(shared, account, c, &cached.hash, post, report, all, now)
+        file.plan_one_shot(post, report)
     }
 }
 
-/// A new delivery record for a post.
-#[allow(clippy::too_many_arguments)]
-fn new_delivery(
-    account: &Account,
-    c: &Candidate,
-    hash: &str,
-    post: Option<&Post>,
-    id: String,
-    occurrence: Option<DateTime<Utc>>,
-    scheduled_for: DateTime<Utc>,
+/// One settled post file, as an ingest pass handles it.
+#[derive(Clone, Copy)]
+struct FileInPass<'a> {
+    shared: &'a Shared,
+    account: &'a Account,
+    c: &'a Candidate,
+    /// The file's content hash.
+    hash: &'a str,
+    /// Every delivery in the store when the pass began.
+    all: &'a [Delivery],
     now: DateTime<Utc>,
-) -> Delivery {
-    Delivery {
-        v: 1,
-        id,
-        account: account.id.clone(),
-        file: c.name.clone(),
-        content_hash: hash.to_string(),
-        occurrence,
-        kind: post.map_or(crate::queue::Kind::News, |p| p.kind),
-        max_lateness_secs: post.and_then(|p| p.max_lateness).map(|d| d.as_secs()),
-        text: post
-            .map(|p| p.parts.iter().map(|x| x.text.clone()).collect())
-            .unwrap_or_default(),
-        media: post
-            .map(|p| {
-                p.parts
-                    .iter()
-                    .map(|x| {
-                        x.media
-                            .iter()
-                            .map(|m| MediaRef {
-                                path: m.relative.clone(),
-                                alt: m.alt.clone(),
-                            })
-                            .collect()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        verdict: Verdict::Pass,
-        findings: vec![],
-        scheduled_for,
-        due: scheduled_for,
-        state: State::Scheduled,
-        reason: None,
-        attempts: vec![],
-        published: None,
-        created_at: now,
-        updated_at: now,
+}
+
+impl FileInPass<'_> {
+    /// A new delivery record for this file.
+    fn new_delivery(
+        &self,
+        post: Option<&Post>,
+        id: String,
+        occurrence: Option<DateTime<Utc>>,
+        scheduled_for: DateTime<Utc>,
+    ) -> Delivery {
+        let FileInPass {
+            account, c, hash, now, ..
+        } = *self;
+        Delivery {
+            v: 1,
+            id,
+            account: account.id.clone(),
+            file: c.name.clone(),
+            content_hash: hash.to_string(),
+            occurrence,
+            kind: post.map_or(crate::queue::Kind::News, |p| p.kind),
+            max_lateness_secs: post.and_then(|p| p.max_lateness).map(|d| d.as_secs()),
+            text: post
+                .map(|p| p.parts.iter().map(|x| x.text.clone()).collect())
+                .unwrap_or_default(),
+            media: post
+                .map(|p| {
+                    p.parts
+                        .iter()
+                        .map(|x| {
+                            x.media
+                                .iter()
+                                .map(|m| MediaRef {
+                                    path: m.relative.clone(),
+                                    alt: m.alt.clone(),
+                                })
+                                .collect()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            verdict: Verdict::Pass,
+            findings: vec![],
+            scheduled_for,
+            due: scheduled_for,
+            state: State::Scheduled,
+            reason: None,
+            attempts: vec![],
+            published: None,
+            created_at: now,
+            updated_at: now,
+        }
     }
 }
 
@@ -225,36 +238,42 @@ fn held_reason(report: &Report) -> String {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
-fn reject_file(
-    shared: &Shared,
-    account: &Account,
-    c: &Candidate,
-    hash: &str,
-    post: Option<&Post>,
-    reason: String,
-    findings: Vec<crate::guidelines::Finding>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let id = delivery_id(&account.id, &c.name, hash);
-    let d = match shared.store.delivery(&id)? {
-        Some(d) => d,
-        None => {
-            let mut d = new_delivery(account, c, hash, post, id, None, now, now);
-            d.verdict = if findings.is_empty() {
-                Verdict::Block
-            } else {
-                Verdict::Block.max(d.verdict)
-            };
-            d.findings = findings;
-            d.transition(State::Rejected, Some(reason), now);
-            shared.store.put_delivery(&d)?;
-            shared.store.flush_blocking()?;
-            d
-        }
-    };
-    finish_file(account, &c.path, &d);
-    Ok(())
+impl FileInPass<'_> {
+    /// Records the file as rejected and moves it to `rejected/`.
+    fn reject(
+        &self,
+        post: Option<&Post>,
+        reason: String,
+        findings: Vec<crate::guidelines::Finding>,
+    ) -> Result<(), StoreError> {
+        let FileInPass {
+            shared,
+            account,
+            c,
+            hash,
+            now,
+            ..
+        } = *self;
+        let id = delivery_id(&account.id, &c.name, hash);
+        let d = match shared.store.delivery(&id)? {
+            Some(d) => d,
+            None => {
+                let mut d = self.new_delivery(post, id, None, now);
+                d.verdict = if findings.is_empty() {
+                    Verdict::Block
+                } else {
+                    Verdict::Block.max(d.verdict)
+                };
+                d.findings = findings;
+                d.transition(State::Rejected, Some(reason), now);
+                shared.store.put_delivery(&d)?;
+                shared.store.flush_blocking()?;
+                d
+            }
+        };
+        finish_file(account, &c.path, &d);
+        Ok(())
+    }
 }
 
 /// Moves a file whose delivery has ended to its outcome folder.
@@ -276,171 +295,85 @@ fn finish_file(account: &Account, path: &Path, d: &Delivery) {
 }
 
 /// Cancels the pending deliveries of a file that was edited.
-fn cancel_superseded(
-    shared: &Shared,
-    all: &[Delivery],
-    account: &Account,
-    file: &str,
-    keep_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    for d in all {
-        if d.account == account.id
-            && d.file == file
-            && d.content_hash != keep_hash
-            && matches!(d.state, State::Scheduled | State::Held | State::Failed)
-        {
-            let mut d = d.clone();
-            d.transition(
-                State::Cancelled,
-                Some("the file was edited; the new version replaces this one".into()),
-                now,
-            );
-            shared.store.put_delivery(&d)?;
-            tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "replaced by an edited version");
-        }
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn plan_one_shot(
-    shared: &Shared,
-    account: &Account,
-    c: &Candidate,
-    hash: &str,
-    post: &Post,
-    report: Report,
-    all: &[Delivery],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let id = delivery_id(&account.id, &c.name, hash);
-    if let Some(d) = shared.store.delivery(&id)? {
-        if d.state.is_pending() || d.state == State::Failed {
-            let _ = queue::write_note(&c.path, &notes::pending(account, &d, None));
-        } else {
-            // Ended while the file stayed here (herald stopped before the move).
-            finish_file(account, &c.path, &d);
-        }
-        return Ok(());
-    }
-    cancel_superseded(shared, all, account, &c.name, hash, now)?;
-    let scheduled_for = match post.when {
-        When::At(t) => t,
-        _ => now,
-    };
-    let mut d = new_delivery(account, c, hash, Some(post), id, None, scheduled_for, now);
-    if post.kind != crate::queue::Kind::Emergency {
-        d.due = out_of_quiet_hours(scheduled_for, account.quiet_hours.as_ref(), account.time_zone);
-    }
-    d.verdict = report.verdict;
-    if report.verdict == Verdict::Hold {
-        d.transition(State::Held, Some(held_reason(&report)), now);
-    }
-    d.findings = report.findings;
-    shared.store.put_delivery(&d)?;
-    shared.store.flush_blocking()?;
-    tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, state = d.state.name(), due = %rfc3339_in(d.due, account.time_zone), "ingested");
-    let _ = queue::write_note(&c.path, &notes::pending(account, &d, None));
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn plan_recurring(
-    shared: &Shared,
-    account: &Account,
-    c: &Candidate,
-    hash: &str,
-    post: &Post,
-    report: Report,
-    all: &[Delivery],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let When::Cron { spec, count, .. } = &post.when else {
-        return Ok(());
-    };
-    let tz = account.time_zone;
-    let spec_text = spec.as_str().to_string();
-    if let Some(d) = all
-        .iter()
-        .find(|d| d.account == account.id && d.file == c.name && d.content_hash == hash && d.state.is_pending())
-    {
-        let d = shared.store.delivery(&d.id)?.unwrap_or_else(|| d.clone());
-        let _ = queue::write_note(&c.path, &notes::pending(account, &d, Some(&spec_text)));
-        return Ok(());
-    }
-    cancel_superseded(shared, all, account, &c.name, hash, now)?;
-
-    let mut cursor = shared.store.cursor(&account.id, &c.name)?;
-    let published = cursor.as_ref().map_or(0, |k| k.published);
-    let lateness = post.max_lateness.unwrap_or(account.max_lateness);
-    // Without a cursor (a new file, or a lost store) the schedule starts
-    // now: herald never backfills missed occurrences (invariant 2).
-    let mut after = cursor.as_ref().map_or(now, |k| k.last);
-    let mut next = post.when.next_occurrence(after, tz);
-    for _ in 0..1000 {
-        let Some(t) = next else { break };
-        if count.is_some_and(|n| published >= n) {
-            next = None;
-            break;
-        }
-        let id = delivery_id(&account.id, &c.name, &t.to_rfc3339());
-        match shared.store.delivery(&id)? {
-            // Already decided (the cursor write was lost): move past it.
-            Some(existing) if !existing.state.is_pending() => {
-                after = t;
-                next = post.when.next_occurrence(after, tz);
-                continue;
+impl FileInPass<'_> {
+    fn cancel_superseded(&self) -> Result<(), StoreError> {
+        let FileInPass {
+            shared,
+            account,
+            c,
+            hash: keep_hash,
+            all,
+            now,
+        } = *self;
+        let file = c.name.as_str();
+        for d in all {
+            if d.account == account.id
+                && d.file == file
+                && d.content_hash != keep_hash
+                && matches!(d.state, State::Scheduled | State::Held | State::Failed)
+            {
+                let mut d = d.clone();
+                d.transition(
+                    State::Cancelled,
+                    Some("the file was edited; the new version replaces this one".into()),
+                    now,
+                );
+                shared.store.put_delivery(&d)?;
+                tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "replaced by an edited version");
             }
-            Some(existing) => {
-                let _ = queue::write_note(&c.path, &notes::pending(account, &existing, Some(&spec_text)));
-                return Ok(());
+        }
+        Ok(())
+    }
+
+    fn plan_one_shot(&self, post: &Post, report: Report) -> Result<(), StoreError> {
+        let FileInPass {
+            shared,
+            account,
+            c,
+            hash,
+            now,
+            ..
+        } = *self;
+        let id = delivery_id(&account.id, &c.name, hash);
+        if let Some(d) = shared.store.delivery(&id)? {
+            if d.state.is_pending() || d.state == State::Failed {
+                let _ = queue::write_note(&c.path, &notes::pending(account, &d, None));
+            } else {
+                // Ended while the file stayed here (herald stopped before the move).
+                finish_file(account, &c.path, &d);
             }
-            None => {}
+            return Ok(());
         }
-        if is_stale(t, now, lateness) {
-            // Missed while herald was not running: skip to the first
-            // occurrence that is still on time, and record the gap once.
-            let resume = post
-                .when
-                .next_occurrence(now - chrono::TimeDelta::from_std(lateness).unwrap_or_default(), tz);
-            let mut skipped = new_delivery(
-                account,
-                c,
-                hash,
-                Some(post),
-                delivery_id(&account.id, &c.name, &format!("skipped@{}", t.to_rfc3339())),
-                Some(t),
-                t,
-                now,
-            );
-            skipped.transition(
-                State::Expired,
-                Some(format!(
-                    "herald was not running at {} and later occurrences until {}; missed occurrences are skipped, never published late.",
-                    crate::schedule::human_in(t, tz),
-                    crate::schedule::human_in(now, tz)
-                )),
-                now,
-            );
-            shared.store.put_delivery(&skipped)?;
-            tracing::warn!(account = %account.id, file = %c.name, "skipped occurrences missed since {}", rfc3339_in(t, tz));
-            let last = now - chrono::TimeDelta::from_std(lateness).unwrap_or_default();
-            cursor = Some(Cursor {
-                v: 1,
-                last,
-                published,
-                content_hash: hash.to_string(),
-            });
-            shared
-                .store
-                .put_cursor(&account.id, &c.name, cursor.as_ref().expect("just set"))?;
-            next = resume;
-            continue;
-        }
-        let mut d = new_delivery(account, c, hash, Some(post), id, Some(t), t, now);
+        self.cancel_superseded()?;
+        let scheduled_for = match post.when {
+            When::At(t) => t,
+            _ => now,
+        };
+        self.schedule(post, report, id, None, scheduled_for, None)
+    }
+
+    /// Records a new delivery of the post at `at` (moved out of quiet
+    /// hours unless it is an emergency), held if the checks ask for a
+    /// review, and writes the owner's note.
+    fn schedule(
+        &self,
+        post: &Post,
+        report: Report,
+        id: String,
+        occurrence: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        recurring: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let FileInPass {
+            shared,
+            account,
+            c,
+            now,
+            ..
+        } = *self;
+        let mut d = self.new_delivery(Some(post), id, occurrence, at);
         if post.kind != crate::queue::Kind::Emergency {
-            d.due = out_of_quiet_hours(t, account.quiet_hours.as_ref(), tz);
+            d.due = out_of_quiet_hours(at, account.quiet_hours.as_ref(), account.time_zone);
         }
         d.verdict = report.verdict;
         if report.verdict == Verdict::Hold {
@@ -449,42 +382,126 @@ fn plan_recurring(
         d.findings = report.findings;
         shared.store.put_delivery(&d)?;
         shared.store.flush_blocking()?;
-        tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, due = %rfc3339_in(d.due, tz), "next occurrence planned");
-        let _ = queue::write_note(&c.path, &notes::pending(account, &d, Some(&spec_text)));
-        return Ok(());
+        tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, state = d.state.name(), due = %rfc3339_in(d.due, account.time_zone), "planned");
+        let _ = queue::write_note(&c.path, &notes::pending(account, &d, recurring));
+        Ok(())
     }
-    // No occurrence left (until passed or count reached): the post is done.
-    if next.is_some() {
-        // Too many already-decided occurrences in a row; continue next pass.
-        return Ok(());
-    }
-    let mut d = new_delivery(
-        account,
-        c,
-        hash,
-        Some(post),
-        delivery_id(&account.id, &c.name, "finished"),
-        None,
-        now,
-        now,
-    );
-    d.transition(
-        State::Expired,
-        Some(format!(
-            "the recurring post has no occurrences left (published {published} times)."
-        )),
-        now,
-    );
-    shared.store.put_delivery(&d)?;
-    shared.store.flush_blocking()?;
-    let note = format!(
+
+    fn plan_recurring(&self, post: &Post, report: Report) -> Result<(), StoreError> {
+        let FileInPass {
+            shared,
+            account,
+            c,
+            hash,
+            all,
+            now,
+        } = *self;
+        let When::Cron { spec, count, .. } = &post.when else {
+            return Ok(());
+        };
+        let tz = account.time_zone;
+        let spec_text = spec.as_str().to_string();
+        if let Some(d) = all
+            .iter()
+            .find(|d| d.account == account.id && d.file == c.name && d.content_hash == hash && d.state.is_pending())
+        {
+            let d = shared.store.delivery(&d.id)?.unwrap_or_else(|| d.clone());
+            let _ = queue::write_note(&c.path, &notes::pending(account, &d, Some(&spec_text)));
+            return Ok(());
+        }
+        self.cancel_superseded()?;
+
+        let mut cursor = shared.store.cursor(&account.id, &c.name)?;
+        let published = cursor.as_ref().map_or(0, |k| k.published);
+        let lateness = post.max_lateness.unwrap_or(account.max_lateness);
+        // Without a cursor (a new file, or a lost store) the schedule starts
+        // now: herald never backfills missed occurrences (invariant 2).
+        let mut after = cursor.as_ref().map_or(now, |k| k.last);
+        let mut next = post.when.next_occurrence(after, tz);
+        for _ in 0..1000 {
+            let Some(t) = next else { break };
+            if count.is_some_and(|n| published >= n) {
+                next = None;
+                break;
+            }
+            let id = delivery_id(&account.id, &c.name, &t.to_rfc3339());
+            match shared.store.delivery(&id)? {
+                // Already decided (the cursor write was lost): move past it.
+                Some(existing) if !existing.state.is_pending() => {
+                    after = t;
+                    next = post.when.next_occurrence(after, tz);
+                    continue;
+                }
+                Some(existing) => {
+                    let _ = queue::write_note(&c.path, &notes::pending(account, &existing, Some(&spec_text)));
+                    return Ok(());
+                }
+                None => {}
+            }
+            if is_stale(t, now, lateness) {
+                // Missed while herald was not running: skip to the first
+                // occurrence that is still on time, and record the gap once.
+                let resume = post
+                    .when
+                    .next_occurrence(now - chrono::TimeDelta::from_std(lateness).unwrap_or_default(), tz);
+                let mut skipped = self.new_delivery(
+                    Some(post),
+                    delivery_id(&account.id, &c.name, &format!("skipped@{}", t.to_rfc3339())),
+                    Some(t),
+                    t,
+                );
+                skipped.transition(
+                State::Expired,
+                Some(format!(
+                    "herald was not running at {} and later occurrences until {}; missed occurrences are skipped, never published late.",
+                    crate::schedule::human_in(t, tz),
+                    crate::schedule::human_in(now, tz)
+                )),
+                now,
+            );
+                shared.store.put_delivery(&skipped)?;
+                tracing::warn!(account = %account.id, file = %c.name, "skipped occurrences missed since {}", rfc3339_in(t, tz));
+                let last = now - chrono::TimeDelta::from_std(lateness).unwrap_or_default();
+                cursor = Some(Cursor {
+                    v: 1,
+                    last,
+                    published,
+                    content_hash: hash.to_string(),
+                });
+                shared
+                    .store
+                    .put_cursor(&account.id, &c.name, cursor.as_ref().expect("just set"))?;
+                next = resume;
+                continue;
+            }
+            return self.schedule(post, report, id, Some(t), t, Some(&spec_text));
+        }
+        // No occurrence left (until passed or count reached): the post is done.
+        if next.is_some() {
+            // Too many already-decided occurrences in a row; continue next pass.
+            return Ok(());
+        }
+        let mut d = self.new_delivery(Some(post), delivery_id(&account.id, &c.name, "finished"), None, now);
+        d.transition(
+            State::Expired,
+            Some(format!(
+                "the recurring post has no occurrences left (published {published} times)."
+            )),
+            now,
+        );
+        shared.store.put_delivery(&d)?;
+        shared.store.flush_blocking()?;
+        let note = format!(
         "FINISHED: this recurring post (cron \"{spec_text}\") has no occurrences left; it was published {published} times.\n"
     );
-    match queue::move_to_outcome(&c.path, Outcome::Published, &note) {
-        Ok(to) => tracing::info!(account = %account.id, file = %c.name, "recurring post finished → {}", to.display()),
-        Err(e) => tracing::error!(account = %account.id, file = %c.name, "cannot move the finished post: {e}"),
+        match queue::move_to_outcome(&c.path, Outcome::Published, &note) {
+            Ok(to) => {
+                tracing::info!(account = %account.id, file = %c.name, "recurring post finished → {}", to.display())
+            }
+            Err(e) => tracing::error!(account = %account.id, file = %c.name, "cannot move the finished post: {e}"),
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Ends the delivery of a file whose delivery state ended outside ingest

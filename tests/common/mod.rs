@@ -37,6 +37,16 @@ severity = "hold"
 terms = ["業績", "上方修正", "earnings"]
 "#;
 
+/// One sandbox account in Tokyo, the account most tests use.
+pub const TOKYO: &str = r#"
+[[account]]
+id = "tokyo"
+platform = "sandbox"
+handle = "@tokyo"
+owner = "Hanako"
+time_zone = "Asia/Tokyo"
+"#;
+
 pub fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
         .expect("test instant")
