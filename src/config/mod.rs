@@ -195,6 +195,8 @@ pub struct RuleSettings {
     pub severity: Severity,
     /// Terms for term-list rules, as written (folding happens in the engine).
     pub terms: Vec<String>,
+    /// prh dictionaries for proofreading rules, loaded (and their specs run) with the config.
+    pub dictionaries: Vec<std::sync::Arc<crate::guidelines::prh::Dictionary>>,
     /// The message shown to the owner; `{term}` is replaced with the match.
     pub message: Option<String>,
     pub suggestion: Option<String>,

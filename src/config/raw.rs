@@ -98,6 +98,8 @@ struct RawRulebook {
 struct RawRule {
     severity: Spanned<Severity>,
     terms: Option<Vec<String>>,
+    /// prh dictionaries (YAML), relative to the config file.
+    dictionaries: Option<Vec<Spanned<String>>>,
     message: Option<String>,
     suggestion: Option<String>,
 }
@@ -198,11 +200,11 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
     for (name, book) in &raw.rulebooks {
         let mut rules = BTreeMap::new();
         for (id, r) in &book.rules {
-            if r.terms.is_none() && !BUILT_IN_RULES.contains(&id.as_str()) {
+            if r.terms.is_none() && r.dictionaries.is_none() && !BUILT_IN_RULES.contains(&id.as_str()) {
                 return Err(c.error_at(
                     r.severity.span().start,
                     format!(
-                        "rulebook \"{name}\" configures an unknown rule \"{id}\". Built-in rules: {}; any other rule needs a list of terms (terms = [\"...\"]).",
+                        "rulebook \"{name}\" configures an unknown rule \"{id}\". Built-in rules: {}; any other rule needs a list of terms (terms = [\"...\"]) or prh dictionaries (dictionaries = [\"...\"]).",
                         BUILT_IN_RULES.join(", ")
                     ),
                 ));
@@ -215,9 +217,17 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
                     ));
                 }
             }
+            let mut dictionaries = Vec::new();
+            for d in r.dictionaries.iter().flatten() {
+                let path = c.resolve(d.get_ref());
+                let dict = crate::guidelines::prh::Dictionary::load(&path)
+                    .map_err(|e| c.error_at(d.span().start, format!("rule \"{id}\" in rulebook \"{name}\": {e}")))?;
+                dictionaries.push(std::sync::Arc::new(dict));
+            }
             rules.insert(
                 id.clone(),
                 RuleSettings {
+                    dictionaries,
                     severity: *r.severity.get_ref(),
                     terms: r.terms.clone().unwrap_or_default(),
                     message: r.message.clone(),

@@ -9,6 +9,7 @@
 pub mod fold;
 mod length;
 pub mod prh;
+mod proofreading;
 mod terms;
 
 use std::collections::BTreeMap;
@@ -154,11 +155,22 @@ pub struct Guidelines {
     rules: Vec<Box<dyn Rule>>,
 }
 
-/// Builds the rule for an id. Rules with terms are term lists whatever their id.
-fn build_rule(setup: RuleSetup, terms: &[String]) -> Option<Box<dyn Rule>> {
+/// A rule's merged inputs across the rulebooks an account follows.
+#[derive(Default)]
+struct Inputs {
+    terms: Vec<String>,
+    dictionaries: Vec<std::sync::Arc<prh::Dictionary>>,
+}
+
+/// Builds the rule for an id. Rules with prh dictionaries proofread, rules
+/// with terms are term lists, whatever their id.
+fn build_rule(setup: RuleSetup, inputs: Inputs) -> Option<Box<dyn Rule>> {
     match setup.id.as_str() {
         "length" => Some(Box::new(length::Length::new(setup))),
-        _ if !terms.is_empty() => Some(Box::new(terms::Terms::new(setup, terms))),
+        _ if !inputs.dictionaries.is_empty() => {
+            Some(Box::new(proofreading::Proofreading::new(setup, inputs.dictionaries)))
+        }
+        _ if !inputs.terms.is_empty() => Some(Box::new(terms::Terms::new(setup, &inputs.terms))),
         _ => None,
     }
 }
@@ -167,7 +179,7 @@ impl Guidelines {
     /// The baseline and the account's rulebooks merged: a rule listed in
     /// several takes the highest severity and the union of their terms.
     pub fn for_account(config: &Config, account: &Account) -> Guidelines {
-        let mut merged: BTreeMap<&str, (RuleSetup, Vec<String>)> = BTreeMap::new();
+        let mut merged: BTreeMap<&str, (RuleSetup, Inputs)> = BTreeMap::new();
         for book in config.rulebooks_for(account) {
             for (id, settings) in &book.rules {
                 let entry = merged.entry(id.as_str()).or_insert_with(|| {
@@ -178,7 +190,7 @@ impl Guidelines {
                             message: None,
                             suggestion: None,
                         },
-                        Vec::new(),
+                        Inputs::default(),
                     )
                 });
                 entry.0.severity = entry.0.severity.max(settings.severity);
@@ -189,15 +201,20 @@ impl Guidelines {
                     entry.0.suggestion = settings.suggestion.clone();
                 }
                 for t in &settings.terms {
-                    if !entry.1.contains(t) {
-                        entry.1.push(t.clone());
+                    if !entry.1.terms.contains(t) {
+                        entry.1.terms.push(t.clone());
+                    }
+                }
+                for d in &settings.dictionaries {
+                    if !entry.1.dictionaries.iter().any(|e| std::sync::Arc::ptr_eq(e, d)) {
+                        entry.1.dictionaries.push(d.clone());
                     }
                 }
             }
         }
         let rules = merged
             .into_values()
-            .filter_map(|(setup, terms)| build_rule(setup, &terms))
+            .filter_map(|(setup, inputs)| build_rule(setup, inputs))
             .collect();
         Guidelines { rules }
     }
