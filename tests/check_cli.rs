@@ -171,3 +171,30 @@ fn the_account_comes_from_the_folder_or_the_flag() {
     let (code, stdout, _) = herald(&env, &["--account", "tokyo", elsewhere.to_str().unwrap()]);
     assert_eq!(code, 0, "{stdout}");
 }
+
+#[test]
+fn platform_x_measures_a_draft_with_xs_weighting() {
+    let env = Env::new(TOKYO);
+    // 140 Japanese characters: 140 on the sandbox, 280 (the limit) on X.
+    let fits = env.drop_post("tokyo", "fits.json", format!(r#"{{"text": "{}"}}"#, "あ".repeat(140)));
+    let (code, stdout, _) = herald(&env, &["--format", "json", "--platform", "x", fits.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}");
+    let v = &json_lines(&stdout)[0];
+    assert_eq!(v["parts"][0]["length"], 280);
+    assert_eq!(v["parts"][0]["limit"], 280);
+    assert_eq!(v["parts"][0]["platform"], "x");
+    // One more character, or a URL (23) with 129 characters, no longer fits.
+    let over = env.drop_post(
+        "tokyo",
+        "over.json",
+        format!(
+            r#"{{"text": "{} https://example.com/a/very/long/path/that/counts/as/23"}}"#,
+            "あ".repeat(129)
+        ),
+    );
+    let (code, stdout, _) = herald(&env, &["--format", "json", "--platform", "x", over.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stdout}");
+    let v = &json_lines(&stdout)[0];
+    assert_eq!(v["parts"][0]["length"], 129 * 2 + 1 + 23);
+    assert_eq!(v["findings"][0]["rule"], "length");
+}

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::config::{Account, Config};
+use crate::config::{Account, Config, PlatformKind};
 use crate::guidelines::{Draft, Guidelines, Report, Verdict};
 use crate::queue::{self, Post, PostError};
 use crate::schedule::{parse_instant, rfc3339_in, upcoming};
@@ -24,6 +24,10 @@ pub struct CheckArgs {
     /// Evaluate as if it were this instant (RFC 3339, or local time in the account's zone).
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+    /// Measure and check the text as for this platform, whatever the account's
+    /// (sandbox, x, mastodon, bluesky, misskey): try a draft before it has a folder.
+    #[arg(long, value_name = "PLATFORM", value_parser = ["sandbox", "x", "mastodon", "bluesky", "misskey"])]
+    pub platform: Option<String>,
     /// human or json (one JSON object per line, per file).
     #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
@@ -56,6 +60,18 @@ impl Outcome<'_> {
             },
             Outcome::Unreadable { .. } => 3,
         }
+    }
+}
+
+/// The platform whose rules measure the text: `--platform`, else the account's.
+fn platform_for(args: &CheckArgs, account: &Account) -> PlatformKind {
+    match args.platform.as_deref() {
+        Some("sandbox") => PlatformKind::Sandbox,
+        Some("x") => PlatformKind::X,
+        Some("mastodon") => PlatformKind::Mastodon,
+        Some("bluesky") => PlatformKind::Bluesky,
+        Some("misskey") => PlatformKind::Misskey,
+        _ => account.platform,
     }
 }
 
@@ -117,7 +133,7 @@ fn check_file<'c>(config: &'c Config, args: &CheckArgs, file: &Path) -> Outcome<
             }
         }
     };
-    let metric = crate::platform::metric_for(config, account.platform);
+    let metric = crate::platform::metric_for(config, platform_for(args, account));
     let report = Guidelines::for_account(config, account).check(&Draft::of(&post, now, metric.as_ref()));
     Outcome::Checked {
         account,
@@ -127,7 +143,7 @@ fn check_file<'c>(config: &'c Config, args: &CheckArgs, file: &Path) -> Outcome<
     }
 }
 
-fn json_line(config: &Config, file: &Path, outcome: &Outcome<'_>) -> serde_json::Value {
+fn json_line(config: &Config, args: &CheckArgs, file: &Path, outcome: &Outcome<'_>) -> serde_json::Value {
     match outcome {
         Outcome::Checked {
             account,
@@ -135,7 +151,7 @@ fn json_line(config: &Config, file: &Path, outcome: &Outcome<'_>) -> serde_json:
             report,
             now,
         } => {
-            let metric = crate::platform::metric_for(config, account.platform);
+            let metric = crate::platform::metric_for(config, platform_for(args, account));
             let findings: Vec<_> = report
                 .findings
                 .iter()
@@ -169,7 +185,7 @@ fn json_line(config: &Config, file: &Path, outcome: &Outcome<'_>) -> serde_json:
     }
 }
 
-fn human(config: &Config, file: &Path, outcome: &Outcome<'_>) -> String {
+fn human(config: &Config, args: &CheckArgs, file: &Path, outcome: &Outcome<'_>) -> String {
     let mut out = String::new();
     match outcome {
         Outcome::Unreadable { error, .. } => {
@@ -223,7 +239,7 @@ fn human(config: &Config, file: &Path, outcome: &Outcome<'_>) -> String {
                     out.push_str(&format!("    = {s}\n"));
                 }
             }
-            let metric = crate::platform::metric_for(config, account.platform);
+            let metric = crate::platform::metric_for(config, platform_for(args, account));
             for (i, p) in post.parts.iter().enumerate() {
                 out.push_str(&format!(
                     "  part {}: {} of {} ({})\n",
@@ -270,9 +286,9 @@ pub fn run(config_path: &Path, args: CheckArgs) -> ExitCode {
         let outcome = check_file(&config, &args, file);
         worst = worst.max(outcome.exit_code());
         if args.format == "json" {
-            println!("{}", json_line(&config, file, &outcome));
+            println!("{}", json_line(&config, &args, file, &outcome));
         } else {
-            print!("{}", human(&config, file, &outcome));
+            print!("{}", human(&config, &args, file, &outcome));
         }
     }
     ExitCode::from(worst)

@@ -132,12 +132,7 @@ pub fn metric_for(config: &Config, platform: PlatformKind) -> Box<dyn TextMetric
             platform: "sandbox",
             limit: config.sandbox.max_length,
         }),
-        // Until X's weighted counting lands, count characters against 280:
-        // this under-counts CJK text and emoji, which X weighs double.
-        PlatformKind::X => Box::new(CharCount {
-            platform: "x",
-            limit: 280,
-        }),
+        PlatformKind::X => Box::new(x::XLength),
         PlatformKind::Mastodon => Box::new(CharCount {
             platform: "mastodon",
             limit: 500,
