@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::config::{Account, Config, PlatformKind};
-use crate::guidelines::{Draft, Guidelines, Report, Verdict};
+use crate::guidelines::{Draft, Guidelines, Report, TextMetric, Verdict};
 use crate::queue::{self, Post, PostError};
 use crate::schedule::{parse_instant, rfc3339_in, upcoming};
 
@@ -43,6 +43,8 @@ enum Outcome<'a> {
         post: Box<Post>,
         report: Report,
         now: DateTime<Utc>,
+        /// How the platform measures text (the account's, or `--platform`).
+        metric: Box<dyn TextMetric>,
     },
     Unreadable {
         account: Option<&'a Account>,
@@ -140,18 +142,19 @@ fn check_file<'c>(config: &'c Config, args: &CheckArgs, file: &Path) -> Outcome<
         post: Box::new(post),
         report,
         now,
+        metric,
     }
 }
 
-fn json_line(config: &Config, args: &CheckArgs, file: &Path, outcome: &Outcome<'_>) -> serde_json::Value {
+fn json_line(file: &Path, outcome: &Outcome<'_>) -> serde_json::Value {
     match outcome {
         Outcome::Checked {
             account,
             post,
             report,
             now,
+            metric,
         } => {
-            let metric = crate::platform::metric_for(config, platform_for(args, account));
             let findings: Vec<_> = report
                 .findings
                 .iter()
@@ -185,7 +188,7 @@ fn json_line(config: &Config, args: &CheckArgs, file: &Path, outcome: &Outcome<'
     }
 }
 
-fn human(config: &Config, args: &CheckArgs, file: &Path, outcome: &Outcome<'_>) -> String {
+fn human(file: &Path, outcome: &Outcome<'_>) -> String {
     let mut out = String::new();
     match outcome {
         Outcome::Unreadable { error, .. } => {
@@ -200,6 +203,7 @@ fn human(config: &Config, args: &CheckArgs, file: &Path, outcome: &Outcome<'_>) 
             post,
             report,
             now,
+            metric,
         } => {
             let summary = match report.verdict {
                 Verdict::Pass => "publishable, no findings".to_string(),
@@ -239,7 +243,6 @@ fn human(config: &Config, args: &CheckArgs, file: &Path, outcome: &Outcome<'_>) 
                     out.push_str(&format!("    = {s}\n"));
                 }
             }
-            let metric = crate::platform::metric_for(config, platform_for(args, account));
             for (i, p) in post.parts.iter().enumerate() {
                 out.push_str(&format!(
                     "  part {}: {} of {} ({})\n",
@@ -286,9 +289,9 @@ pub fn run(config_path: &Path, args: CheckArgs) -> ExitCode {
         let outcome = check_file(&config, &args, file);
         worst = worst.max(outcome.exit_code());
         if args.format == "json" {
-            println!("{}", json_line(&config, &args, file, &outcome));
+            println!("{}", json_line(file, &outcome));
         } else {
-            print!("{}", human(&config, &args, file, &outcome));
+            print!("{}", human(file, &outcome));
         }
     }
     ExitCode::from(worst)

@@ -92,14 +92,19 @@ fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: 
         .get(&c.path)
         .is_some_and(|k| k.modified == c.modified && k.size == c.size);
     if !fresh {
-        let bytes = std::fs::read(&c.path).unwrap_or_default();
-        let hash = content_hash(&bytes);
-        let parsed = queue::post::read(
-            &c.path,
-            &account.folder,
-            account.time_zone,
-            shared.config.daemon.max_file_bytes,
-        );
+        // Read once: the same bytes give the content hash and the post.
+        let (hash, parsed) = match queue::post::read_bytes(&c.path, shared.config.daemon.max_file_bytes) {
+            Ok(bytes) => {
+                let format = queue::Format::of(&c.path).expect("scan lists only post file names");
+                let parsed = queue::post::parse(&bytes, format, &account.folder, account.time_zone);
+                (content_hash(&bytes), parsed)
+            }
+            // Unread (too large, unreadable): identified by size and time.
+            Err(e) => (
+                content_hash(format!("unread {} {:?}", c.size, c.modified).as_bytes()),
+                Err(e),
+            ),
+        };
         cache.insert(
             c.path.clone(),
             Cached {

@@ -207,19 +207,24 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Option<&'static str>), PostError>
 
 /// Reads a post file from disk: size limit, encoding, then [`parse`].
 pub fn read(path: &Path, folder: &Path, tz: Tz, max_bytes: u64) -> Result<Post, PostError> {
-    let meta = std::fs::metadata(path).map_err(|e| PostError::at(None, format!("cannot read the file: {e}")))?;
-    if meta.len() > max_bytes {
+    let bytes = read_bytes(path, max_bytes)?;
+    let format = Format::of(path).ok_or_else(|| PostError::at(None, "post files end in .json or .md"))?;
+    parse(&bytes, format, folder, tz)
+}
+
+/// A post file's bytes, refusing (unread) a file larger than `max_bytes`.
+pub fn read_bytes(path: &Path, max_bytes: u64) -> Result<Vec<u8>, PostError> {
+    let cannot = |e: std::io::Error| PostError::at(None, format!("cannot read the file: {e}"));
+    let size = std::fs::metadata(path).map_err(cannot)?.len();
+    if size > max_bytes {
         return Err(PostError::at(
             None,
             format!(
-                "the file is too large ({} bytes; the limit is {max_bytes}). A post file holds only text and settings; put images beside it and name them under \"media\".",
-                meta.len()
+                "the file is too large ({size} bytes; the limit is {max_bytes}). A post file holds only text and settings; put images beside it and name them under \"media\"."
             ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| PostError::at(None, format!("cannot read the file: {e}")))?;
-    let format = Format::of(path).ok_or_else(|| PostError::at(None, "post files end in .json or .md"))?;
-    parse(&bytes, format, folder, tz)
+    std::fs::read(path).map_err(cannot)
 }
 
 /// Parses a post file's bytes.
