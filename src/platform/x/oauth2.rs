@@ -251,6 +251,9 @@ impl Session {
                 tokens: Some(from_file),
                 needs_reauth: None,
             };
+            // A new authorization: forget the old session (and its "needs
+            // re-authorization" mark) on disk too.
+            credentials::write_token_state(&state_path, &state)?;
         }
         Ok(Session {
             account: account.to_string(),

@@ -1,0 +1,290 @@
+//! X credentials and OAuth 2.0 against the fake: an expired access token is
+//! refreshed once and the rotated refresh token survives a restart; a failed
+//! refresh marks the account "needs re-authorization" and holds, without
+//! looping; credentials files readable by others are refused; tokens never
+//! reach logs, errors or the store; `herald auth x`'s exchange works.
+
+mod common;
+mod fake;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::{Arc, Mutex};
+
+use common::utc;
+use fake::x::{CLIENT_ID, INVALID_TOKEN_DESCRIPTION};
+use fake::{write_credentials, x_setup};
+use herald::platform::x::{credentials, oauth2};
+use herald::store::State;
+
+const NEWS: &str = r#"
+[[account]]
+id = "news"
+platform = "x"
+handle = "@news"
+owner = "Hanako"
+time_zone = "Asia/Tokyo"
+"#;
+
+fn token_state(env: &common::Env) -> credentials::TokenState {
+    let account = &env.config.accounts["news"];
+    credentials::read_token_state(&credentials::token_state_file(&env.config, account)).unwrap()
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_once_and_the_rotated_refresh_token_survives_a_restart() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth2_user("news");
+    write_credentials(&env, "news", &creds);
+    let first_refresh = creds["oauth2"]["refresh_token"].as_str().unwrap().to_string();
+
+    // Two hours and a bit later the access token has expired.
+    fake.expire_access_tokens();
+    env.drop_post("news", "one.md", "一つ目\n");
+    env.run_at(utc("2026-12-01T02:10:00Z")).await;
+    assert_eq!(fake.posts(&user).len(), 1);
+    assert_eq!(fake.token_requests(), 1, "refreshed exactly once");
+    let state = token_state(&env);
+    let rotated = state.tokens.as_ref().unwrap().refresh_token.clone();
+    assert_ne!(rotated, first_refresh, "the rotated refresh token is kept");
+    let path = credentials::token_state_file(&env.config, &env.config.accounts["news"]);
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+
+    // A restart (a new daemon) expires again: it must use the rotated token,
+    // since the first one is spent (the fake refuses a used token).
+    fake.expire_access_tokens();
+    env.drop_post("news", "two.md", "二つ目\n");
+    env.run_at(utc("2026-12-01T04:20:00Z")).await;
+    assert_eq!(fake.posts(&user).len(), 2);
+    assert_eq!(fake.token_requests(), 2);
+    assert_eq!(env.delivery_of("two.md")[0].state, State::Published);
+    assert!(fake
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/2/tweets")
+        .all(|s| s.authorization.starts_with("Bearer ")));
+}
+
+#[tokio::test]
+async fn a_failed_refresh_holds_the_account_and_never_loops() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, mut creds) = fake.add_oauth2_user("news");
+    // A refresh token X no longer knows (already used elsewhere).
+    creds["oauth2"]["refresh_token"] = "RT-spent".into();
+    write_credentials(&env, "news", &creds);
+    fake.expire_access_tokens();
+    env.drop_post("news", "one.md", "一つ目\n");
+    env.run_at(utc("2026-12-01T02:10:00Z")).await;
+
+    let d = &env.delivery_of("one.md")[0];
+    assert_eq!(d.state, State::Held);
+    let reason = d.reason.clone().unwrap();
+    assert!(reason.contains("re-authorization"), "{reason}");
+    assert!(reason.contains(INVALID_TOKEN_DESCRIPTION), "{reason}");
+    assert!(reason.contains("herald auth x news"), "{reason}");
+    assert_eq!(fake.token_requests(), 1);
+    let why = credentials::needs_reauth(&env.config, &env.config.accounts["news"]);
+    assert!(
+        why.is_some_and(|w| w.contains("invalid_request")),
+        "persisted for herald status"
+    );
+
+    // Another post and another run (a restart): no new token request.
+    env.drop_post("news", "two.md", "二つ目\n");
+    env.run_at(utc("2026-12-01T03:00:00Z")).await;
+    assert_eq!(fake.token_requests(), 1, "never loops");
+    assert_eq!(env.delivery_of("two.md")[0].state, State::Held);
+    assert!(fake.posts(&user).is_empty());
+
+    // Re-authorizing (a new credentials file) lifts the mark.
+    let (_, fresh) = {
+        let code = fake.grant_code(
+            &user,
+            &oauth2::s256("v".repeat(43).as_str()),
+            "http://127.0.0.1:8765/callback",
+        );
+        let http = reqwest::Client::new();
+        let tokens = oauth2::exchange_code(
+            &http,
+            &format!("{}/2/oauth2/token", fake.base),
+            CLIENT_ID,
+            None,
+            &code,
+            "http://127.0.0.1:8765/callback",
+            &"v".repeat(43),
+            env.clock_now(),
+        )
+        .await
+        .expect("code exchange");
+        (
+            (),
+            serde_json::to_value(credentials::XCredentials::OAuth2(tokens)).unwrap(),
+        )
+    };
+    write_credentials(&env, "news", &fresh);
+    env.drop_post("news", "three.md", "三つ目\n");
+    env.run_at(utc("2026-12-01T03:30:00Z")).await;
+    assert_eq!(env.delivery_of("three.md")[0].state, State::Published);
+    assert!(credentials::needs_reauth(&env.config, &env.config.accounts["news"]).is_none());
+}
+
+#[tokio::test]
+async fn the_code_exchange_checks_pkce() {
+    let (_env, fake) = x_setup(NEWS).await;
+    let (user, _) = fake.add_oauth2_user("news");
+    let pkce = oauth2::Pkce::new();
+    let code = fake.grant_code(&user, &pkce.challenge, "http://127.0.0.1:8765/callback");
+    let http = reqwest::Client::new();
+    let token_url = format!("{}/2/oauth2/token", fake.base);
+    let wrong = oauth2::exchange_code(
+        &http,
+        &token_url,
+        CLIENT_ID,
+        None,
+        &code,
+        "http://127.0.0.1:8765/callback",
+        "not-the-verifier-not-the-verifier-not-the-verifier",
+        utc("2026-12-01T00:00:00Z"),
+    )
+    .await
+    .unwrap_err();
+    assert!(wrong.to_string().contains(INVALID_TOKEN_DESCRIPTION), "{wrong}");
+    let code = fake.grant_code(&user, &pkce.challenge, "http://127.0.0.1:8765/callback");
+    let tokens = oauth2::exchange_code(
+        &http,
+        &token_url,
+        CLIENT_ID,
+        None,
+        &code,
+        "http://127.0.0.1:8765/callback",
+        &pkce.verifier,
+        utc("2026-12-01T00:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(tokens.expires_at, Some(utc("2026-12-01T02:00:00Z")));
+    assert!(!tokens.refresh_token.is_empty());
+}
+
+#[tokio::test]
+async fn a_credentials_file_readable_by_others_is_refused() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (_, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    let path = env.dir.path().join("credentials/x-news.json");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = match herald::daemon::Daemon::open(env.config.clone(), Arc::new(env.clock.clone())) {
+        Ok(_) => panic!("a world-readable credentials file must be refused"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("x-news.json"), "{err}");
+    assert!(err.contains("chmod 600"), "{err}");
+    assert!(!err.contains("SECRET"), "{err}");
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn tokens_never_appear_in_logs_errors_or_the_store() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (env, fake) = x_setup(&format!(
+        "{NEWS}\n[[account]]\nid = \"careers\"\nplatform = \"x\"\nhandle = \"@careers\"\nowner = \"Taro\"\n"
+    ))
+    .await;
+    let (_, o1) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &o1);
+    let (_, o2) = fake.add_oauth2_user("careers");
+    write_credentials(&env, "careers", &o2);
+    fake.expire_access_tokens();
+    fake.inject("POST /2/tweets", fake::x::Fault::LoseResponse);
+    env.drop_post("news", "a.md", "ログの確認\n");
+    env.drop_post("careers", "b.md", "ログの確認\n");
+    env.run_at(utc("2026-12-01T02:10:00Z")).await;
+    let due = env.next_due();
+    if let Some(due) = due {
+        env.run_at(due).await;
+    }
+    // And a refresh that fails.
+    let mut spent = o2.clone();
+    spent["oauth2"]["refresh_token"] = "RT-spent-SECRET".into();
+    write_credentials(&env, "careers", &spent);
+    fake.expire_access_tokens();
+    env.drop_post("careers", "c.md", "三つ目\n");
+    env.run_at(utc("2026-12-01T05:00:00Z")).await;
+
+    let mut secrets: Vec<String> = vec![
+        o1["oauth1"]["consumer_secret"].as_str().unwrap().into(),
+        o1["oauth1"]["access_token_secret"].as_str().unwrap().into(),
+        o2["oauth2"]["access_token"].as_str().unwrap().into(),
+        o2["oauth2"]["refresh_token"].as_str().unwrap().into(),
+        "RT-spent-SECRET".into(),
+    ];
+    if let Some(t) = token_state(&env).tokens {
+        secrets.push(t.access_token);
+        secrets.push(t.refresh_token);
+    }
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("refreshing the X access token"),
+        "logs were captured: {logs}"
+    );
+    let deliveries = format!("{:?}", env.deliveries());
+    let mut notes = String::new();
+    for entry in walk(&env.folder("news"))
+        .into_iter()
+        .chain(walk(&env.folder("careers")))
+    {
+        if entry.to_string_lossy().ends_with(".herald.txt") {
+            notes.push_str(&std::fs::read_to_string(entry).unwrap());
+        }
+    }
+    assert!(!notes.is_empty());
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a token in the logs");
+        assert!(!deliveries.contains(secret.as_str()), "a token in the store");
+        assert!(!notes.contains(secret.as_str()), "a token in an owner's note");
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+trait ClockNow {
+    fn clock_now(&self) -> chrono::DateTime<chrono::Utc>;
+}
+
+impl ClockNow for common::Env {
+    fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use herald::schedule::Clock;
+        self.clock.now()
+    }
+}
