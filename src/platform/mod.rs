@@ -134,6 +134,15 @@ pub fn connect(config: &Config, account: &Account) -> Result<Arc<dyn Platform>, 
     }
 }
 
+/// Why an account cannot publish until an admin re-authorizes it (a failed
+/// OAuth 2.0 refresh), as recorded in the state folder; for `herald status`.
+pub fn needs_reauth(config: &Config, account: &Account) -> Option<String> {
+    match account.platform {
+        PlatformKind::X => x::credentials::needs_reauth(config, account),
+        _ => None,
+    }
+}
+
 /// Counts characters after NFC, as most platforms do.
 pub struct CharCount {
     pub platform: &'static str,
