@@ -316,3 +316,62 @@ async fn a_dropped_connection_before_anything_happened_is_retried() {
     assert_eq!(fake.posts(&user).len(), 1);
     assert_eq!(env.delivery_of("d.md")[0].state, State::Published);
 }
+
+/// herald's X client, dying (a panic stands for a crash) right after X made
+/// the post and before herald heard the answer.
+struct CrashAfterPost {
+    inner: herald::platform::x::XClient,
+}
+
+impl herald::platform::Platform for CrashAfterPost {
+    fn kind(&self) -> herald::config::PlatformKind {
+        herald::config::PlatformKind::X
+    }
+
+    fn publish<'a>(
+        &'a self,
+        post: &'a herald::platform::Outgoing,
+        _progress: &'a dyn herald::platform::Progress,
+    ) -> herald::platform::BoxFuture<'a, Result<herald::platform::Published, herald::platform::PublishError>> {
+        Box::pin(async move {
+            let _ = self.inner.publish(post, &herald::platform::NoProgress).await;
+            panic!("simulated crash after X made the post");
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> herald::platform::BoxFuture<'a, Result<(), herald::platform::PublishError>> {
+        self.inner.delete(ids)
+    }
+
+    fn check_account(&self) -> herald::platform::BoxFuture<'_, Result<String, herald::platform::PublishError>> {
+        self.inner.check_account()
+    }
+}
+
+#[tokio::test]
+async fn a_crash_after_the_post_was_made_is_reconciled_after_the_restart() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    env.drop_post("news", "crash.md", "再起動の前に\n");
+    env.clock.set(utc("2026-12-01T01:00:00Z"));
+    let inner = herald::platform::x::XClient::connect(&env.config, &env.config.accounts["news"]).unwrap();
+    let daemon = env.daemon_with("news", std::sync::Arc::new(CrashAfterPost { inner }));
+    let _ = daemon.run_once().await;
+    assert_eq!(fake.posts(&user).len(), 1);
+    assert_eq!(env.delivery_of("crash.md")[0].state, State::Publishing);
+
+    // The restart finds the interrupted attempt and reconciles before posting.
+    env.run_at(utc("2026-12-01T01:00:30Z")).await;
+    let d = &env.delivery_of("crash.md")[0];
+    assert_eq!(d.state, State::Published, "{:?}", d.reason);
+    assert_eq!(fake.posts(&user).len(), 1, "no second post");
+    assert_eq!(count(&fake, "POST", "/2/tweets"), 1);
+    assert_eq!(
+        d.published.as_ref().unwrap().remote_ids,
+        vec![fake.posts(&user)[0].id.clone()]
+    );
+}
