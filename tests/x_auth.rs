@@ -222,3 +222,22 @@ async fn two_requests_with_an_expired_token_refresh_once() {
     );
     assert_eq!(fake.posts(&user).len(), 2);
 }
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_refreshed_before_it_is_used() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, mut creds) = fake.add_oauth2_user("news");
+    // herald reads expiry on the wall clock, as X's tokens really expire.
+    creds["oauth2"]["expires_at"] = (chrono::Utc::now() + chrono::TimeDelta::minutes(2)).to_rfc3339().into();
+    write_credentials(&env, "news", &creds);
+    env.drop_post("news", "one.md", "一つ目\n");
+    env.run_at(utc("2026-12-01T00:30:00Z")).await;
+    assert_eq!(fake.token_requests(), 1);
+    assert_eq!(fake.posts(&user).len(), 1);
+    assert!(
+        fake.seen().iter().all(|s| s.status != 401),
+        "refreshed ahead, not after a 401"
+    );
+    let state = token_state(&env).tokens.unwrap();
+    assert!(state.expires_at.unwrap() > chrono::Utc::now() + chrono::TimeDelta::minutes(100));
+}

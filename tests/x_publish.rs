@@ -375,3 +375,47 @@ async fn a_crash_after_the_post_was_made_is_reconciled_after_the_restart() {
         vec![fake.posts(&user)[0].id.clone()]
     );
 }
+
+#[tokio::test]
+async fn a_video_x_cannot_process_is_rejected_with_the_reason() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    fake.fail_processing();
+    std::fs::write(env.path("news", "bad.mp4"), vec![1u8; 100]).unwrap();
+    env.drop_post(
+        "news",
+        "v.json",
+        r#"{"text": "壊れた動画", "media": [{"path": "bad.mp4", "alt": "動画"}]}"#,
+    );
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    let d = &env.delivery_of("v.json")[0];
+    assert_eq!(d.state, State::Rejected);
+    assert!(
+        d.reason.as_deref().unwrap().contains("could not process bad.mp4"),
+        "{:?}",
+        d.reason
+    );
+    assert!(fake.posts(&user).is_empty());
+}
+
+#[tokio::test]
+async fn a_thread_refused_in_part_two_says_which_parts_stand() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    env.drop_post("news", "first.md", "重複する文\n");
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    env.drop_post("news", "t.json", r#"{"thread": ["新しい文", "重複する文", "三つ目"]}"#);
+    env.run_at(utc("2026-12-01T02:00:00Z")).await;
+    let d = &env.delivery_of("t.json")[0];
+    assert_eq!(d.state, State::Rejected);
+    let reason = d.reason.clone().unwrap();
+    assert!(reason.contains(DUPLICATE_DETAIL), "{reason}");
+    assert!(
+        reason.contains("the first 1 of 3 parts were already published"),
+        "{reason}"
+    );
+    assert!(reason.contains(&d.parts_done[0]), "{reason}");
+    assert_eq!(fake.posts(&user).len(), 2);
+}
