@@ -241,3 +241,76 @@ async fn a_token_about_to_expire_is_refreshed_before_it_is_used() {
     let state = token_state(&env).tokens.unwrap();
     assert!(state.expires_at.unwrap() > chrono::Utc::now() + chrono::TimeDelta::minutes(100));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn herald_auth_x_connects_an_account_end_to_end() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, _) = fake.add_oauth2_user("news");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["auth", "x", "news", "--client-id", CLIENT_ID, "--config"])
+        .arg(&env.config.path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("herald runs");
+    let stderr = child.stderr.take().unwrap();
+    // Read the printed URL (blocking IO off the runtime's threads).
+    let (url, stderr) = tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(stderr);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(reader.read_line(&mut line).unwrap() > 0, "no URL printed");
+            if let Some(url) = line.trim().strip_prefix("https://x.com/i/oauth2/authorize?") {
+                return (url.to_string(), reader);
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let params = herald::platform::x::oauth1::parse_form_urlencoded(&url).unwrap();
+    let get = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(get("code_challenge_method"), "S256");
+    assert_eq!(
+        get("scope"),
+        "tweet.read tweet.write users.read media.write offline.access"
+    );
+    // The owner authorizes in the browser; X redirects with a code.
+    let redirect = get("redirect_uri");
+    let code = fake.grant_code(&user, &get("code_challenge"), &redirect);
+    let pasted = format!("{redirect}?state={}&code={code}\n", get("state"));
+    let mut stdin = child.stdin.take().unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        stdin.write_all(pasted.as_bytes()).unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        let mut rest = String::new();
+        let mut stderr = stderr;
+        stderr.read_to_string(&mut rest).unwrap();
+        (out, rest)
+    })
+    .await
+    .unwrap();
+    let (out, err) = output;
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}{err}");
+    assert!(stdout.contains("x-news.json"), "{stdout}");
+    let path = env.dir.path().join("credentials/x-news.json");
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    let saved = credentials::read_credentials(&path).unwrap();
+    let credentials::XCredentials::OAuth2(tokens) = saved else {
+        panic!("OAuth 2.0 credentials expected");
+    };
+    assert!(!stdout.contains(&tokens.access_token) && !err.contains(&tokens.access_token));
+    assert!(!stdout.contains(&tokens.refresh_token) && !err.contains(&tokens.refresh_token));
+
+    // The account now publishes with them.
+    env.drop_post("news", "one.md", "接続しました\n");
+    env.run_at(utc("2026-12-01T00:10:00Z")).await;
+    assert_eq!(fake.posts(&user).len(), 1);
+}
