@@ -199,7 +199,9 @@ async fn two_requests_with_an_expired_token_refresh_once() {
     let (user, creds) = fake.add_oauth2_user("news");
     write_credentials(&env, "news", &creds);
     fake.expire_access_tokens();
-    let client = herald::platform::x::XClient::connect(&env.config, &env.config.accounts["news"]).unwrap();
+    let client =
+        herald::platform::x::XClient::connect(&env.config, &env.config.accounts["news"], Arc::new(env.clock.clone()))
+            .unwrap();
     let one = |text: &str| Outgoing {
         account: "news".into(),
         delivery_id: text.into(),
@@ -227,8 +229,8 @@ async fn two_requests_with_an_expired_token_refresh_once() {
 async fn a_token_about_to_expire_is_refreshed_before_it_is_used() {
     let (env, fake) = x_setup(NEWS).await;
     let (user, mut creds) = fake.add_oauth2_user("news");
-    // herald reads expiry on the wall clock, as X's tokens really expire.
-    creds["oauth2"]["expires_at"] = (chrono::Utc::now() + chrono::TimeDelta::minutes(2)).to_rfc3339().into();
+    // Two minutes left at the time of the run: within the refresh margin.
+    creds["oauth2"]["expires_at"] = "2026-12-01T00:32:00Z".into();
     write_credentials(&env, "news", &creds);
     env.drop_post("news", "one.md", "一つ目\n");
     env.run_at(utc("2026-12-01T00:30:00Z")).await;
@@ -239,7 +241,11 @@ async fn a_token_about_to_expire_is_refreshed_before_it_is_used() {
         "refreshed ahead, not after a 401"
     );
     let state = token_state(&env).tokens.unwrap();
-    assert!(state.expires_at.unwrap() > chrono::Utc::now() + chrono::TimeDelta::minutes(100));
+    assert_eq!(
+        state.expires_at,
+        Some(utc("2026-12-01T02:30:00Z")),
+        "two hours from the refresh"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

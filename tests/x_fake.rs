@@ -151,7 +151,7 @@ async fn the_client_deletes_a_thread_and_checks_the_account() {
     let (env, fake) = x_setup(NEWS).await;
     let (user, file) = fake.add_oauth1_user("news");
     write_credentials(&env, "news", &file);
-    let client = XClient::connect(&env.config, &env.config.accounts["news"]).unwrap();
+    let client = XClient::connect(&env.config, &env.config.accounts["news"], Arc::new(env.clock.clone())).unwrap();
     assert_eq!(client.check_account().await.unwrap(), "@news");
     let post = Outgoing {
         account: "news".into(),
@@ -191,7 +191,8 @@ async fn the_client_classifies_every_answer() {
     let (env, fake) = x_setup(NEWS).await;
     let (user, file) = fake.add_oauth1_user("news");
     write_credentials(&env, "news", &file);
-    let client = Arc::new(XClient::connect(&env.config, &env.config.accounts["news"]).unwrap());
+    let client =
+        Arc::new(XClient::connect(&env.config, &env.config.accounts["news"], Arc::new(env.clock.clone())).unwrap());
     let one = |text: &str| Outgoing {
         account: "news".into(),
         delivery_id: text.into(),
@@ -240,7 +241,7 @@ async fn the_client_classifies_every_answer() {
     let mut wrong = file.clone();
     wrong["oauth1"]["access_token_secret"] = "wrong".into();
     write_credentials(&env, "news", &wrong);
-    let bad = XClient::connect(&env.config, &env.config.accounts["news"]).unwrap();
+    let bad = XClient::connect(&env.config, &env.config.accounts["news"], Arc::new(env.clock.clone())).unwrap();
     let r = bad.publish(&one("e"), &NoProgress).await;
     assert!(matches!(r, Err(PublishError::NeedsReauth(_))), "{r:?}");
 }

@@ -358,7 +358,12 @@ async fn a_crash_after_the_post_was_made_is_reconciled_after_the_restart() {
     write_credentials(&env, "news", &creds);
     env.drop_post("news", "crash.md", "再起動の前に\n");
     env.clock.set(utc("2026-12-01T01:00:00Z"));
-    let inner = herald::platform::x::XClient::connect(&env.config, &env.config.accounts["news"]).unwrap();
+    let inner = herald::platform::x::XClient::connect(
+        &env.config,
+        &env.config.accounts["news"],
+        std::sync::Arc::new(env.clock.clone()),
+    )
+    .unwrap();
     let daemon = env.daemon_with("news", std::sync::Arc::new(CrashAfterPost { inner }));
     let _ = daemon.run_once().await;
     assert_eq!(fake.posts(&user).len(), 1);
@@ -418,4 +423,28 @@ async fn a_thread_refused_in_part_two_says_which_parts_stand() {
     );
     assert!(reason.contains(&d.parts_done[0]), "{reason}");
     assert_eq!(fake.posts(&user).len(), 2);
+}
+
+#[tokio::test]
+async fn when_x_says_no_posts_are_left_herald_waits_for_the_reset_without_asking() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    env.clock.set(utc("2026-12-01T01:00:00Z"));
+    fake.set_remaining(&user, "POST /2/tweets", 1);
+    env.drop_post("news", "t.json", r#"{"thread": ["最後の一枠", "次の枠で"]}"#);
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    let d = &env.delivery_of("t.json")[0];
+    assert_eq!(d.state, State::Scheduled);
+    assert_eq!(d.parts_done.len(), 1);
+    assert_eq!(d.due, utc("2026-12-01T01:15:00Z"), "X's x-rate-limit-reset");
+    assert_eq!(
+        count(&fake, "POST", "/2/tweets"),
+        1,
+        "part two was not sent into a certain 429"
+    );
+    assert!(fake.seen().iter().all(|s| s.status != 429));
+    env.run_at(d.due).await;
+    assert_eq!(fake.posts(&user).len(), 2);
+    assert_eq!(env.delivery_of("t.json")[0].state, State::Published);
 }

@@ -120,10 +120,15 @@ pub struct ConnectError {
 }
 
 /// Builds the platform client for an account.
-pub fn connect(config: &Config, account: &Account) -> Result<Arc<dyn Platform>, ConnectError> {
+/// `clock` is the daemon's: token expiry and rate-limit resets are read on it.
+pub fn connect(
+    config: &Config,
+    account: &Account,
+    clock: Arc<dyn crate::schedule::Clock>,
+) -> Result<Arc<dyn Platform>, ConnectError> {
     match account.platform {
         PlatformKind::Sandbox => Ok(Arc::new(sandbox::Sandbox::new(&config.daemon.state_dir, &account.id, &account.handle))),
-        PlatformKind::X => Ok(Arc::new(x::XClient::connect(config, account)?)),
+        PlatformKind::X => Ok(Arc::new(x::XClient::connect(config, account, clock)?)),
         other => Err(ConnectError {
             account: account.id.clone(),
             message: format!(

@@ -312,6 +312,14 @@ impl FakeX {
             .push((user_id.to_string(), route.to_string(), reset));
     }
 
+    /// Sets how many requests of `user_id` to `route` are left in the current window.
+    pub fn set_remaining(&self, user_id: &str, route: &str, left: i64) {
+        let mut s = self.lock();
+        let reset = s.clock.now() + TimeDelta::minutes(15);
+        s.windows
+            .insert((user_id.to_string(), route.to_string()), (left, reset));
+    }
+
     /// How many STATUS polls a video or GIF needs before it is processed.
     pub fn set_processing_polls(&self, n: u32) {
         self.lock().processing_polls = n;

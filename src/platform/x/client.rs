@@ -9,6 +9,7 @@
 //! reading the account's recent posts for the same text before posting again.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -22,6 +23,7 @@ use super::credentials::{self, XCredentials};
 use super::{oauth1, oauth2, requests};
 use crate::config::{Account, Config, PlatformKind};
 use crate::platform::{BoxFuture, ConnectError, Outgoing, OutgoingMedia, Platform, Progress, PublishError, Published};
+use crate::schedule::Clock;
 
 /// How the client proves who it acts for.
 enum Auth {
@@ -38,6 +40,10 @@ pub struct XClient {
     auth: Auth,
     user_id: tokio::sync::Mutex<Option<String>>,
     max_poll_wait: Duration,
+    clock: Arc<dyn Clock>,
+    /// Set when X said the account's posting limit is used up
+    /// (`x-rate-limit-remaining: 0`): no post is sent before this instant.
+    posts_blocked_until: Mutex<Option<DateTime<Utc>>>,
 }
 
 /// An HTTP answer, whatever its status.
@@ -91,6 +97,15 @@ fn rate_limit_until(headers: &HeaderMap, now: DateTime<Utc>) -> DateTime<Utc> {
     until.unwrap_or(now + TimeDelta::minutes(15))
 }
 
+/// When a successful answer says the limit is now used up: until when.
+fn exhausted_until(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let window = header_i64(headers, "x-rate-limit-remaining") == Some(0);
+    let daily = header_i64(headers, "x-user-limit-24hour-remaining") == Some(0);
+    (window || daily)
+        .then(|| rate_limit_until(headers, now))
+        .filter(|t| *t > now)
+}
+
 /// X's own words from a problem body: `detail`, plus each `errors[].message`.
 pub fn problem_detail(status: u16, body: &Value) -> String {
     let messages: Vec<&str> = body["errors"]
@@ -121,7 +136,7 @@ fn encode_query(query: &[(&str, String)]) -> String {
 
 impl XClient {
     /// Builds the client for an account from its credentials file.
-    pub fn connect(config: &Config, account: &Account) -> Result<XClient, ConnectError> {
+    pub fn connect(config: &Config, account: &Account, clock: Arc<dyn Clock>) -> Result<XClient, ConnectError> {
         let fail = |message: String| ConnectError {
             account: account.id.clone(),
             message,
@@ -136,6 +151,7 @@ impl XClient {
             credentials::token_state_file(config, account),
             config.x.timeout,
             config.x.max_poll_wait,
+            clock,
         )
         .map_err(fail)
     }
@@ -148,6 +164,7 @@ impl XClient {
         token_state: PathBuf,
         timeout: Duration,
         max_poll_wait: Duration,
+        clock: Arc<dyn Clock>,
     ) -> Result<XClient, String> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -159,8 +176,14 @@ impl XClient {
         let auth = match creds {
             XCredentials::OAuth1(keys) => Auth::OAuth1(keys.credentials()),
             XCredentials::OAuth2(tokens) => Auth::OAuth2(
-                oauth2::Session::open(&account.id, format!("{api}/2/oauth2/token"), tokens, token_state)
-                    .map_err(|e| e.to_string())?,
+                oauth2::Session::open(
+                    &account.id,
+                    format!("{api}/2/oauth2/token"),
+                    tokens,
+                    token_state,
+                    clock.clone(),
+                )
+                .map_err(|e| e.to_string())?,
             ),
         };
         Ok(XClient {
@@ -171,6 +194,8 @@ impl XClient {
             auth,
             user_id: tokio::sync::Mutex::new(None),
             max_poll_wait,
+            clock,
+            posts_blocked_until: Mutex::new(None),
         })
     }
 
@@ -232,7 +257,15 @@ impl XClient {
                 tracing::debug!(account = %self.account, request = %what, limit, left, "X rate limit");
             }
             match status {
-                200..=299 => return Ok(Answer { status, headers, body }),
+                200..=299 => {
+                    if posting {
+                        if let Some(until) = exhausted_until(&headers, self.clock.now()) {
+                            tracing::warn!(account = %self.account, "X's posting limit is used up until {until}");
+                            *self.posts_blocked_until.lock().expect("not poisoned") = Some(until);
+                        }
+                    }
+                    return Ok(Answer { status, headers, body });
+                }
                 401 => match (&self.auth, bearer) {
                     (Auth::OAuth2(session), Some(used)) if !refreshed => {
                         refreshed = true;
@@ -256,7 +289,7 @@ impl XClient {
                     }
                 },
                 429 => {
-                    let now = Utc::now();
+                    let now = self.clock.now();
                     return Err(PublishError::RateLimited {
                         until: rate_limit_until(&headers, now),
                         detail: format!("{what}: {}", problem_detail(status, &body)),
@@ -466,6 +499,13 @@ impl XClient {
             for m in &part.media {
                 media_ids.push(self.upload(m).await?);
             }
+            let blocked = *self.posts_blocked_until.lock().expect("not poisoned");
+            if let Some(until) = blocked.filter(|u| *u > self.clock.now()) {
+                return Err(PublishError::RateLimited {
+                    until,
+                    detail: "X's posting limit is used up (x-rate-limit-remaining: 0); nothing was sent".into(),
+                });
+            }
             let body = requests::create_post(&part.text, &media_ids, reply_to.as_deref());
             let answer = self.call(Method::POST, "/2/tweets", &[], Some(&body), true).await?;
             let id = answer["data"]["id"]
@@ -486,7 +526,7 @@ impl XClient {
         Ok(Published {
             url,
             remote_ids: ids,
-            at: Utc::now(),
+            at: self.clock.now(),
         })
     }
 }

@@ -5,6 +5,7 @@
 //! durably before the new access token is used.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -15,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::credentials::{self, fingerprint, OAuth2Tokens, TokenState};
 use crate::platform::PublishError;
+use crate::schedule::Clock;
 
 /// The scopes herald asks for: post, read back (reconciliation, users/me),
 /// upload media, and keep access (refresh tokens).
@@ -229,6 +231,7 @@ pub struct Session {
     token_url: String,
     state_path: PathBuf,
     origin: String,
+    clock: Arc<dyn Clock>,
     /// The lock that serialises refreshes: held across the token request and
     /// the write of the rotated token.
     inner: tokio::sync::Mutex<TokenState>,
@@ -242,6 +245,7 @@ impl Session {
         token_url: String,
         from_file: OAuth2Tokens,
         state_path: PathBuf,
+        clock: Arc<dyn Clock>,
     ) -> Result<Session, credentials::CredentialError> {
         let origin = fingerprint(&from_file.refresh_token);
         let mut state = credentials::read_token_state(&state_path)?;
@@ -260,6 +264,7 @@ impl Session {
             token_url,
             state_path,
             origin,
+            clock,
             inner: tokio::sync::Mutex::new(state),
         })
     }
@@ -277,7 +282,7 @@ impl Session {
             return Err(PublishError::NeedsReauth(why.clone()));
         }
         let tokens = state.tokens.as_ref().expect("set on open");
-        let now = Utc::now();
+        let now = self.clock.now();
         if tokens.expires_at.is_some_and(|at| at - REFRESH_AHEAD <= now) {
             self.refresh_locked(http, &mut state).await?;
         }
@@ -315,7 +320,7 @@ impl Session {
             &old.client_id,
             old.client_secret.as_deref(),
             &[("grant_type", "refresh_token"), ("refresh_token", &old.refresh_token)],
-            Utc::now(),
+            self.clock.now(),
         )
         .await
         {
