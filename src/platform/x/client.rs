@@ -28,7 +28,7 @@ use crate::schedule::Clock;
 /// How the client proves who it acts for.
 enum Auth {
     OAuth1(oauth1::Credentials),
-    OAuth2(oauth2::Session),
+    OAuth2(Box<oauth2::Session>),
 }
 
 /// An X account's API client.
@@ -175,7 +175,7 @@ impl XClient {
         let api = api_base.trim_end_matches('/').to_string();
         let auth = match creds {
             XCredentials::OAuth1(keys) => Auth::OAuth1(keys.credentials()),
-            XCredentials::OAuth2(tokens) => Auth::OAuth2(
+            XCredentials::OAuth2(tokens) => Auth::OAuth2(Box::new(
                 oauth2::Session::open(
                     &account.id,
                     format!("{api}/2/oauth2/token"),
@@ -184,7 +184,7 @@ impl XClient {
                     clock.clone(),
                 )
                 .map_err(|e| e.to_string())?,
-            ),
+            )),
         };
         Ok(XClient {
             account: account.id.clone(),
