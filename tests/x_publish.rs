@@ -448,3 +448,22 @@ async fn when_x_says_no_posts_are_left_herald_waits_for_the_reset_without_asking
     assert_eq!(fake.posts(&user).len(), 2);
     assert_eq!(env.delivery_of("t.json")[0].state, State::Published);
 }
+
+#[tokio::test]
+async fn reconciliation_recognises_a_post_whose_links_x_rewrote() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    fake.inject("POST /2/tweets", Fault::LoseResponse);
+    let text = "詳細 & 申込: https://example.com/event?id=42 <先着順>";
+    env.drop_post("news", "link.md", format!("{text}\n"));
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    let d = &env.delivery_of("link.md")[0];
+    assert_eq!(d.state, State::Scheduled);
+    env.run_at(d.due).await;
+    let posts = fake.posts(&user);
+    assert_eq!(posts.len(), 1, "no second post");
+    assert_eq!(posts[0].text, text);
+    assert_eq!(count(&fake, "POST", "/2/tweets"), 1);
+    assert_eq!(env.delivery_of("link.md")[0].state, State::Published);
+}

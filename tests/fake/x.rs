@@ -638,8 +638,25 @@ fn create_post(s: &mut State, user: &str, req: &Request) -> Result<Response, Res
     });
     Ok(Response::json(
         201,
-        &json!({"data": {"id": id, "text": text, "edit_history_post_ids": [id]}}),
+        &json!({"data": {"id": id, "text": display_text(&text), "edit_history_post_ids": [id]}}),
     ))
+}
+
+/// A post's text as X's API shows it: NFC, every URL a t.co link, and `&`,
+/// `<`, `>` escaped as HTML entities.
+pub fn display_text(text: &str) -> String {
+    let escape = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let measured = herald::platform::x::length::weighted_length(text);
+    let mut out = String::new();
+    let mut at = 0;
+    for url in &measured.urls {
+        out.push_str(&escape(&measured.normalized[at..url.start]));
+        let slug = URL_SAFE_NO_PAD.encode(Sha256::digest(measured.normalized[url.clone()].as_bytes()));
+        out.push_str(&format!("https://t.co/{}", &slug[..10]));
+        at = url.end;
+    }
+    out.push_str(&escape(&measured.normalized[at..]));
+    out
 }
 
 fn timeline(s: &mut State, req: &Request) -> Result<Response, Response> {
@@ -678,7 +695,7 @@ fn timeline(s: &mut State, req: &Request) -> Result<Response, Response> {
     let data: Vec<Value> = list
         .iter()
         .map(|p| {
-            let mut v = json!({"id": p.id, "text": p.text, "edit_history_tweet_ids": [p.id]});
+            let mut v = json!({"id": p.id, "text": display_text(&p.text), "edit_history_tweet_ids": [p.id]});
             if fields.contains(&"created_at") {
                 v["created_at"] = json!(p.created_at.to_rfc3339_opts(SecondsFormat::Millis, true));
             }

@@ -49,7 +49,6 @@ pub struct XClient {
 /// An HTTP answer, whatever its status.
 struct Answer {
     status: u16,
-    headers: HeaderMap,
     body: Value,
 }
 
@@ -104,6 +103,23 @@ fn exhausted_until(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<U
     (window || daily)
         .then(|| rate_limit_until(headers, now))
         .filter(|t| *t > now)
+}
+
+/// A post's text as reconciliation compares it: X answers with `&`, `<`
+/// and `>` escaped and every URL replaced by a t.co link, so both sides are
+/// unescaped, NFC-normalised and have their URLs masked.
+pub fn comparable(text: &str) -> String {
+    let unescaped = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    let measured = super::length::weighted_length(&unescaped);
+    let mut out = String::new();
+    let mut at = 0;
+    for url in &measured.urls {
+        out.push_str(&measured.normalized[at..url.start]);
+        out.push('\u{1}');
+        at = url.end;
+    }
+    out.push_str(&measured.normalized[at..]);
+    out.trim().to_string()
 }
 
 /// X's own words from a problem body: `detail`, plus each `errors[].message`.
@@ -264,7 +280,7 @@ impl XClient {
                             *self.posts_blocked_until.lock().expect("not poisoned") = Some(until);
                         }
                     }
-                    return Ok(Answer { status, headers, body });
+                    return Ok(Answer { status, body });
                 }
                 401 => match (&self.auth, bearer) {
                     (Auth::OAuth2(session), Some(used)) if !refreshed => {
@@ -301,7 +317,7 @@ impl XClient {
                         problem_detail(status, &body)
                     )))
                 }
-                _ => return Ok(Answer { status, headers, body }),
+                _ => return Ok(Answer { status, body }),
             }
         }
     }
@@ -319,7 +335,6 @@ impl XClient {
         if (200..300).contains(&a.status) {
             Ok(a.body)
         } else {
-            let _ = &a.headers;
             Err(PublishError::Permanent(problem_detail(a.status, &a.body)))
         }
     }
@@ -369,6 +384,7 @@ impl XClient {
                 }
                 other => other,
             })?;
+        let wanted = comparable(text);
         let found = timeline["data"].as_array().into_iter().flatten().find(|p| {
             let replied_to = p["referenced_tweets"]
                 .as_array()
@@ -376,7 +392,7 @@ impl XClient {
                 .flatten()
                 .find(|r| r["type"] == "replied_to")
                 .and_then(|r| r["id"].as_str());
-            p["text"].as_str() == Some(text) && replied_to == reply_to
+            p["text"].as_str().map(comparable).as_deref() == Some(wanted.as_str()) && replied_to == reply_to
         });
         Ok(found.and_then(|p| p["id"].as_str()).map(String::from))
     }
@@ -595,6 +611,15 @@ mod tests {
         let invalid = serde_json::json!({"errors": [{"message": "$.foo: is not defined in the schema and the schema does not allow additional properties"}], "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request"});
         assert!(problem_detail(400, &invalid).contains("$.foo"));
         assert_eq!(problem_detail(502, &Value::Null), "HTTP 502");
+    }
+
+    #[test]
+    fn comparable_text_ignores_what_x_rewrites() {
+        assert_eq!(
+            comparable("新製品 & 詳細 https://example.com/a?b=1 <必見>"),
+            comparable("新製品 &amp; 詳細 https://t.co/AbCdEf1234 &lt;必見&gt;")
+        );
+        assert_ne!(comparable("a https://example.com"), comparable("b https://example.com"));
     }
 
     #[test]

@@ -306,8 +306,14 @@ impl Session {
     pub async fn mark_needs_reauth(&self, why: &str) {
         let mut state = self.inner.lock().await;
         state.needs_reauth = Some(why.to_string());
-        if let Err(e) = credentials::write_token_state(&self.state_path, &state) {
-            tracing::error!(account = %self.account, "cannot record that the account needs re-authorization: {e}");
+        let path = self.state_path.clone();
+        let to_write = state.clone();
+        match tokio::task::spawn_blocking(move || credentials::write_token_state(&path, &to_write)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(account = %self.account, "cannot record that the account needs re-authorization: {e}")
+            }
+            Err(e) => tracing::error!(account = %self.account, "the write of the re-authorization mark failed: {e}"),
         }
     }
 
