@@ -25,6 +25,8 @@ use super::schema;
 
 /// X's answer to a second post with the same text.
 pub const DUPLICATE_DETAIL: &str = "You are not allowed to create a Tweet with duplicate content.";
+/// X's answer to a post over 280 weighted characters.
+pub const TOO_LONG_DETAIL: &str = "Your Tweet text is too long. For more information on how Twitter determines text length, see https://github.com/twitter/twitter-text.";
 /// X's answer to a used or unknown refresh token.
 pub const INVALID_TOKEN_DESCRIPTION: &str = "Value passed for the token was invalid.";
 /// The OAuth 2.0 client the fake knows (a public client: no secret).
@@ -400,7 +402,13 @@ fn answer(s: &mut State, route: &str, req: &Request) -> Reply {
     }
     match fault {
         Some(Fault::Status(code)) => {
-            return Reply::Send(problem(code, "Service Unavailable", "Service Unavailable"));
+            let title = match code {
+                500 => "Internal Server Error",
+                502 => "Bad Gateway",
+                504 => "Gateway Timeout",
+                _ => "Service Unavailable",
+            };
+            return Reply::Send(problem(code, title, title));
         }
         Some(Fault::Stall(wait)) => {
             return Reply::After(wait, problem(503, "Service Unavailable", "Service Unavailable"));
@@ -597,11 +605,7 @@ fn create_post(s: &mut State, user: &str, req: &Request) -> Result<Response, Res
     }
     let measured = herald::platform::x::length::weighted_length(&text);
     if measured.weighted > herald::platform::x::length::X_MAX_WEIGHTED_LENGTH {
-        return Err(problem(
-            403,
-            "Forbidden",
-            "You are not permitted to create a Tweet with text longer than 280 weighted characters.",
-        ));
+        return Err(problem(403, "Forbidden", TOO_LONG_DETAIL));
     }
     for id in &media_ids {
         match s.media.get(id) {
