@@ -467,3 +467,23 @@ async fn reconciliation_recognises_a_post_whose_links_x_rewrote() {
     assert_eq!(count(&fake, "POST", "/2/tweets"), 1);
     assert_eq!(env.delivery_of("link.md")[0].state, State::Published);
 }
+
+#[tokio::test]
+async fn the_daemon_checks_each_account_at_start_up() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (_, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    // The daemon runs until the fake has seen the check (bounded by the timeout).
+    let seen = || count(&fake, "GET", "/2/users/me") > 0;
+    let shutdown = async {
+        while !seen() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), env.daemon().run(shutdown))
+        .await
+        .expect("the check happens at start-up")
+        .unwrap();
+    assert_eq!(count(&fake, "GET", "/2/users/me"), 1);
+    assert!(fake.seen().iter().all(|s| s.status == 200));
+}

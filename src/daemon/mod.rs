@@ -230,12 +230,16 @@ impl Daemon {
             .with_context(|| format!("watching {}", self.shared.config.daemon.queue_dir.display()))?;
         tokio::pin!(shutdown);
         tracing::info!(accounts = self.shared.config.accounts.len(), "herald is running");
-        // Say at start-up, not at the first post, when credentials do not work.
+        // Say at start-up, not at the first post, when credentials do not
+        // work; in the background, so a slow platform delays nothing.
         for (id, platform) in &self.shared.platforms {
-            match platform.check_account().await {
-                Ok(handle) => tracing::info!(account = %id, handle = %handle, "the account's credentials work"),
-                Err(e) => tracing::error!(account = %id, "the account's credentials do not work: {e}"),
-            }
+            let (id, platform) = (id.clone(), platform.clone());
+            tokio::spawn(async move {
+                match platform.check_account().await {
+                    Ok(handle) => tracing::info!(account = %id, handle = %handle, "the account's credentials work"),
+                    Err(e) => tracing::error!(account = %id, "the account's credentials do not work: {e}"),
+                }
+            });
         }
         loop {
             let (next, settle_wake, _) = self.tick().await?;
