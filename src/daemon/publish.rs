@@ -274,12 +274,12 @@ pub(crate) fn recover_interrupted(shared: &Shared, now: DateTime<Utc>) -> Result
         d.transition(
             State::Scheduled,
             Some(format!(
-                "herald stopped during attempt {attempt}; it tries again with the same idempotency key"
+                "herald stopped during attempt {attempt}; it tries again with the same idempotency key (on X, after checking the account's posts for it)"
             )),
             now,
         );
         shared.store.put_delivery(&d)?;
-        tracing::warn!(account = %d.account, delivery = %d.id, "outcome of attempt {attempt} unknown; retrying with the same idempotency key");
+        tracing::warn!(account = %d.account, delivery = %d.id, "outcome of attempt {attempt} unknown; retrying with the same idempotency key, or after reconciling where the platform has none");
         n += 1;
     }
     shared.store.flush_blocking()?;
