@@ -487,3 +487,30 @@ async fn the_daemon_checks_each_account_at_start_up() {
     assert_eq!(count(&fake, "GET", "/2/users/me"), 1);
     assert!(fake.seen().iter().all(|s| s.status == 200));
 }
+
+#[tokio::test]
+async fn a_spent_daily_limit_waits_for_the_24_hour_reset() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    let t0 = utc("2026-12-01T01:00:00Z");
+    env.clock.set(t0);
+    fake.set_daily_remaining(&user, 1);
+    env.drop_post("news", "a.md", "今日最後の投稿\n");
+    env.drop_post("news", "b.md", "明日の投稿\n");
+    env.run_at(t0).await;
+    assert_eq!(fake.posts(&user).len(), 1);
+    let waiting: Vec<_> = env
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.state == State::Scheduled)
+        .collect();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].due, t0 + TimeDelta::hours(24), "x-user-limit-24hour-reset");
+    assert!(
+        fake.seen().iter().all(|s| s.status != 429),
+        "nothing sent into the limit"
+    );
+    env.run_at(t0 + TimeDelta::hours(24)).await;
+    assert_eq!(fake.posts(&user).len(), 2);
+}

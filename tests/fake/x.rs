@@ -322,6 +322,13 @@ impl FakeX {
             .insert((user_id.to_string(), route.to_string()), (left, reset));
     }
 
+    /// Sets how many posts `user_id` has left today (the 24-hour user limit).
+    pub fn set_daily_remaining(&self, user_id: &str, left: i64) {
+        let mut s = self.lock();
+        let reset = s.clock.now() + TimeDelta::hours(24);
+        s.daily.insert(user_id.to_string(), (left, reset));
+    }
+
     /// How many STATUS polls a video or GIF needs before it is processed.
     pub fn set_processing_polls(&self, n: u32) {
         self.lock().processing_polls = n;
