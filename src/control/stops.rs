@@ -1,0 +1,130 @@
+//! Stops: a paused account, a frozen daemon, a declared disaster hold. Each
+//! is a marker file in `<state_dir>/stops/`, outside the store, so that it
+//! survives restarts, reloads and a lost store (DESIGN.md invariant 3). A
+//! marker is written to a temporary file, fsynced and renamed, and the folder
+//! fsynced, so that a stop that was acknowledged is on disk.
+//!
+//! ```text
+//! <state_dir>/stops/frozen.json
+//! <state_dir>/stops/disaster-hold.json
+//! <state_dir>/stops/paused/<account>.json
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::Actor;
+use crate::config::Account;
+use crate::queue::Kind;
+use crate::store::Delivery;
+
+/// Who stopped what, when and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stop {
+    pub reason: String,
+    pub by: Actor,
+    pub at: DateTime<Utc>,
+}
+
+fn folder(state_dir: &Path) -> PathBuf {
+    state_dir.join("stops")
+}
+
+pub fn frozen_path(state_dir: &Path) -> PathBuf {
+    folder(state_dir).join("frozen.json")
+}
+
+pub fn disaster_hold_path(state_dir: &Path) -> PathBuf {
+    folder(state_dir).join("disaster-hold.json")
+}
+
+pub fn paused_path(state_dir: &Path, account: &str) -> PathBuf {
+    folder(state_dir).join("paused").join(format!("{account}.json"))
+}
+
+fn read(path: &Path) -> Option<Stop> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            // Unreadable is treated as stopped: a stop must never be lost.
+            tracing::error!(file = %path.display(), "cannot read a stop marker ({e}); treating it as set");
+            return Some(unreadable(path, &e.to_string()));
+        }
+    };
+    Some(serde_json::from_slice(&text).unwrap_or_else(|e| unreadable(path, &e.to_string())))
+}
+
+fn unreadable(path: &Path, why: &str) -> Stop {
+    Stop {
+        reason: format!("the marker {} exists but cannot be read ({why})", path.display()),
+        by: Actor::daemon(),
+        at: DateTime::<Utc>::MIN_UTC,
+    }
+}
+
+/// Sets a stop durably.
+pub fn set(path: &Path, stop: &Stop) -> std::io::Result<()> {
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+    let bytes = serde_json::to_vec_pretty(stop).map_err(std::io::Error::other)?;
+    crate::queue::write_atomically(path, &bytes)
+}
+
+/// Lifts a stop durably. Returns whether it was set.
+pub fn lift(path: &Path) -> std::io::Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            std::fs::File::open(dir)?.sync_all()?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn frozen(state_dir: &Path) -> Option<Stop> {
+    read(&frozen_path(state_dir))
+}
+
+pub fn paused(state_dir: &Path, account: &str) -> Option<Stop> {
+    read(&paused_path(state_dir, account))
+}
+
+/// Whether a disaster hold is declared, and by whom and why. The guideline
+/// checks read it (as `Draft::disaster_hold`) to hold posts that would be
+/// tone-deaf during a disaster; unlike a freeze, it stops nothing by itself.
+pub fn disaster_hold(state_dir: &Path) -> Option<Stop> {
+    read(&disaster_hold_path(state_dir))
+}
+
+/// The stops in force, read once per scheduler pass.
+#[derive(Debug, Clone, Default)]
+pub struct Stops {
+    pub frozen: Option<Stop>,
+    pub paused: std::collections::BTreeMap<String, Stop>,
+}
+
+impl Stops {
+    pub fn read<'a>(state_dir: &Path, accounts: impl IntoIterator<Item = &'a Account>) -> Stops {
+        Stops {
+            frozen: frozen(state_dir),
+            paused: accounts
+                .into_iter()
+                .filter_map(|a| paused(state_dir, &a.id).map(|s| (a.id.clone(), s)))
+                .collect(),
+        }
+    }
+
+    /// Whether a stop keeps this delivery from publishing now. A paused
+    /// account publishes nothing; a freeze lets through only `emergency`
+    /// posts of accounts allowed to send them.
+    pub fn blocks(&self, d: &Delivery, account: &Account) -> bool {
+        if self.paused.contains_key(&account.id) {
+            return true;
+        }
+        self.frozen.is_some() && !(d.kind == Kind::Emergency && account.emergency)
+    }
+}
