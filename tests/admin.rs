@@ -170,6 +170,8 @@ async fn inspecting_commands_through_a_running_daemon() {
 #[tokio::test]
 async fn a_paused_account_publishes_nothing_while_others_continue_across_restart_and_a_lost_store() {
     let env = Env::new(TWO);
+    // Installed: the state folder exists (systemd's StateDirectory makes it).
+    std::fs::create_dir_all(&env.config.daemon.state_dir).unwrap();
     let out = herald(&env, &["pause", "tokyo", "--reason", "owner on leave"]).ok();
     assert!(out.stdout.contains("paused tokyo"), "{}", out.stdout);
     env.drop_post("tokyo", "t.json", r#"{"text": "東京"}"#);
@@ -432,6 +434,7 @@ async fn retract_deletes_the_post_on_the_sandbox_and_keeps_the_record() {
 async fn disaster_hold_is_a_marker_the_guidelines_can_read() {
     let env = Env::new(TOKYO);
     let dir = env.config.daemon.state_dir.clone();
+    std::fs::create_dir_all(&dir).unwrap();
     assert!(herald::control::disaster_hold(&dir).is_none());
     herald(&env, &["disaster-hold", "declare", "--reason", "typhoon"]).ok();
     let hold = herald::control::disaster_hold(&dir).expect("declared");
@@ -469,4 +472,80 @@ async fn doctor_flags_a_world_writable_queue_folder_and_a_clock_that_went_back()
         .cloned()
         .unwrap();
     assert_eq!(clock["status"], "fail", "{clock}");
+}
+
+#[test]
+fn on_a_fresh_install_looking_creates_nothing_and_changing_says_what_to_do() {
+    let env = Env::new(TOKYO);
+    let state = env.config.daemon.state_dir.clone();
+    let status = herald(&env, &["status", "--json"]).ok().json();
+    assert_eq!(status["accounts"][0]["id"], "tokyo");
+    assert_eq!(status["daemon"]["running"], false);
+    herald(&env, &["queue"]).ok();
+    assert!(!state.exists(), "looking created {}", state.display());
+    let out = herald(&env, &["freeze", "--reason", "x", "--yes"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("does not exist yet"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn a_tampered_audit_line_is_detected() {
+    let env = populated().await;
+    let ok = herald(&env, &["audit", "--verify"]).ok();
+    assert!(ok.stdout.contains("audit log intact"), "{}", ok.stdout);
+    let path = env.config.daemon.state_dir.join("audit.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Someone rewrites history: the verdict of the held post becomes "pass".
+    let forged = text.replacen("\"verdict\":\"hold\"", "\"verdict\":\"pass\"", 1);
+    assert_ne!(forged, text, "the log records the verdict");
+    std::fs::write(&path, forged).unwrap();
+    let out = herald(&env, &["audit", "--verify"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("AUDIT LOG TAMPERED"), "{}", out.stdout);
+    let v = herald(&env, &["audit", "--verify", "--json"]).json();
+    assert_eq!(v["ok"], false);
+    let line = v["broken_at"].as_u64().unwrap();
+    let forged_line = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("\"verdict\":\"pass\""))
+        .unwrap() as u64
+        + 1;
+    assert_eq!(
+        line,
+        forged_line + 1,
+        "the line after the edited one no longer follows it"
+    );
+}
+
+/// Run as root with no daemon, a command must leave the state folder
+/// writable by the daemon's user (here nobody, 65534).
+#[tokio::test]
+async fn files_written_by_root_without_a_daemon_go_back_to_the_state_folders_owner() {
+    use std::os::unix::fs::MetadataExt;
+    if herald::audit::current_uid() != 0 {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let env = populated().await;
+    let state = env.config.daemon.state_dir.clone();
+    let chown_all = |dir: &std::path::Path| {
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(p) = stack.pop() {
+            std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
+            if p.is_dir() {
+                stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            }
+        }
+    };
+    chown_all(&state);
+    herald(&env, &["pause", "tokyo", "--reason", "handover"]).ok();
+    for p in [
+        herald::control::stops::paused_path(&state, "tokyo"),
+        state.join("stops"),
+        state.join("audit.jsonl"),
+        state.join("store"),
+    ] {
+        assert_eq!(std::fs::metadata(&p).unwrap().uid(), 65534, "{}", p.display());
+    }
 }

@@ -123,8 +123,76 @@ pub fn exchange(stream: UnixStream, protocol: u32, request: &Request) -> Result<
     serde_json::from_str(&line).map_err(|e| ClientError::Other(format!("cannot read the daemon's answer: {e}")))
 }
 
+/// Gives what this (root) process created in the state folder back to the
+/// folder's owner — the daemon's user — so that the daemon can still write
+/// its store, its audit log and remove the stop markers after a command ran
+/// here as root. Symlinks are left alone.
+fn hand_back(dir: &Path, uid: u32, gid: u32) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.file_type().is_symlink() {
+            continue;
+        }
+        if meta.uid() != uid {
+            if let Err(e) = std::os::unix::fs::chown(&path, Some(uid), Some(gid)) {
+                eprintln!("herald: cannot give {} back to uid {uid}: {e}", path.display());
+            }
+        }
+        if meta.is_dir() {
+            hand_back(&path, uid, gid);
+        }
+    }
+}
+
 /// Runs a request on the store directly (no daemon). Fails if a daemon holds the store.
 pub fn run_directly(config: &Config, request: Request) -> Result<Response, ClientError> {
+    let state_dir = &config.daemon.state_dir;
+    let me = audit::current_uid();
+    let owner = match std::fs::metadata(state_dir) {
+        Ok(m) => Some((m.uid(), m.gid())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(ClientError::Other(format!(
+                "cannot read the state folder {}: {e}. Run herald as root or as the daemon's user (sudo -u <daemon user> herald ...).",
+                state_dir.display()
+            )))
+        }
+    };
+    match owner {
+        // Nothing has run yet: looking shows an empty store and creates nothing.
+        None if !request.mutates() => {
+            let store = Store::temporary().map_err(|e| ClientError::Other(e.to_string()))?;
+            return run_with(config, &store, request);
+        }
+        None => {
+            return Err(ClientError::Other(format!(
+                "the state folder {} does not exist yet, so there is nothing to change. Start the daemon once (it creates the folder), or create the folder owned by the daemon's user.",
+                state_dir.display()
+            )))
+        }
+        Some((uid, _)) if me != 0 && me != uid => {
+            let owner_name = audit::user_name(uid).unwrap_or_else(|| format!("uid {uid}"));
+            return Err(ClientError::Unreachable(format!(
+                "no daemon is running, and the state folder {} belongs to {owner_name}; files written as you could not be written by the daemon afterwards. Run the command as root or as that user (sudo -u {owner_name} herald ...), or start the daemon and ask it.",
+                state_dir.display()
+            )));
+        }
+        Some(_) => {}
+    }
+    let result = open_and_run(config, request);
+    if let Some((uid, gid)) = owner {
+        if me == 0 && uid != 0 {
+            hand_back(state_dir, uid, gid);
+        }
+    }
+    result
+}
+
+fn open_and_run(config: &Config, request: Request) -> Result<Response, ClientError> {
     let store = match Store::open(&config.store_path()) {
         Ok(s) => s,
         Err(StoreError::Locked { path }) => {
@@ -139,6 +207,10 @@ pub fn run_directly(config: &Config, request: Request) -> Result<Response, Clien
         }
         Err(e) => return Err(ClientError::Other(e.to_string())),
     };
+    run_with(config, &store, request)
+}
+
+fn run_with(config: &Config, store: &Store, request: Request) -> Result<Response, ClientError> {
     let mut platforms: BTreeMap<String, Arc<dyn Platform>> = BTreeMap::new();
     if matches!(request, Request::Retract { .. } | Request::Doctor) {
         for a in config.accounts.values() {
@@ -151,7 +223,7 @@ pub fn run_directly(config: &Config, request: Request) -> Result<Response, Clien
     let busy = HashSet::new();
     let ctx = Context {
         config,
-        store: &store,
+        store,
         audit: &audit,
         now: chrono::Utc::now(),
         actor: Actor::current_user(),
