@@ -364,6 +364,13 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
                 );
             }
             tracing::warn!(account = %d.account, delivery = %d.id, state = d.state.name(), "stale: {why}");
+            shared.audit.note(
+                now,
+                crate::audit::Event::new("stale")
+                    .account(&d.account)
+                    .delivery(&d.id)
+                    .detail(serde_json::json!({"state": d.state.name(), "due": d.due.to_rfc3339()})),
+            );
             shared.store.put_delivery(&d)?;
             changed += 1;
             continue;
