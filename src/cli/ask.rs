@@ -73,6 +73,14 @@ pub(crate) fn human(v: &Value) -> String {
     }
 }
 
+/// An audit time (UTC), to the second.
+pub(crate) fn utc_second(v: &Value) -> String {
+    match v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
+        Some(t) => t.with_timezone(&Utc).format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        None => text(v),
+    }
+}
+
 pub(crate) fn text(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::ask::{ask, load, parse_time, text};
+use super::ask::{ask, load, parse_time, text, utc_second};
 use crate::control::Request;
 
 #[derive(clap::Args, Debug)]
@@ -73,7 +73,7 @@ pub fn run(config_path: &Path, args: AuditArgs) -> ExitCode {
         println!(
             "{:>5}  {}  {:<20} {:<18} {subject}  {}",
             e["seq"],
-            text(&e["at"]),
+            utc_second(&e["at"]),
             text(&e["event"]),
             actor,
             if e["detail"].is_null() {

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::ask::{ask, human, load, print_json, text};
+use super::ask::{ask, human, load, print_json, text, utc_second};
 use crate::control::Request;
 
 #[derive(clap::Args, Debug)]
@@ -95,7 +95,7 @@ pub fn run(config_path: &Path, args: ShowArgs) -> ExitCode {
             };
             println!(
                 "  {}  {:<22} {actor}  {}",
-                text(&e["at"]),
+                utc_second(&e["at"]),
                 text(&e["event"]),
                 e["detail"]
             );

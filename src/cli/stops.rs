@@ -181,6 +181,13 @@ pub fn freeze(config_path: &Path, args: FreezeArgs) -> ExitCode {
                 lane.join(", ")
             );
         }
+        let in_flight: Vec<String> = v["in_flight"].as_array().into_iter().flatten().map(text).collect();
+        if !in_flight.is_empty() {
+            println!(
+                "requests already in flight finish (accounts {}); look with herald queue",
+                in_flight.join(", ")
+            );
+        }
     }
     ExitCode::SUCCESS
 }

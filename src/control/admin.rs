@@ -123,7 +123,12 @@ fn record(ctx: &Context<'_>, event: Event) -> Result<(), String> {
     ctx.audit
         .record(ctx.now, &ctx.actor, event)
         .map(|_| ())
-        .map_err(|e| format!("cannot write the audit log {}: {e}", ctx.audit.path().display()))
+        .map_err(|e| {
+            format!(
+                "cannot write the audit log {}: {e}. Anything this command reported before stays in effect (see herald status); fix the log's permissions or disk space.",
+                ctx.audit.path().display()
+            )
+        })
 }
 
 fn flush(ctx: &Context<'_>) -> Result<(), String> {
@@ -628,7 +633,7 @@ fn approve(ctx: &Context<'_>, id: &str) -> Answer {
     if let (Some(owner), Some(me)) = (file_owner(ctx, &d), ctx.actor.uid()) {
         if owner == me {
             return Err(format!(
-                "you ({}) dropped this post (its file {} is yours), and nobody may approve their own post. Ask another admin to approve it.",
+                "you, {}, dropped this post (its file {} is yours), and nobody may approve their own post. Ask another admin to approve it.",
                 ctx.actor, d.file
             ));
         }

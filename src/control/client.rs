@@ -77,7 +77,12 @@ pub fn ask_daemon(config: &Config, request: &Request) -> Result<Option<Response>
         {
             return Ok(None)
         }
-        Err(e) => return Err(ClientError::Unreachable(unreachable_advice(config, &e))),
+        // Anything else (a path too long, not a socket): a daemon that runs
+        // is unreachable; with none running, the store is ours to open.
+        Err(e) if running_pid(&config.daemon.state_dir).is_some() => {
+            return Err(ClientError::Unreachable(unreachable_advice(config, &e)))
+        }
+        Err(_) => return Ok(None),
     };
     exchange(stream, PROTOCOL, request).map(Some)
 }
