@@ -549,3 +549,79 @@ async fn files_written_by_root_without_a_daemon_go_back_to_the_state_folders_own
         assert_eq!(std::fs::metadata(&p).unwrap().uid(), 65534, "{}", p.display());
     }
 }
+
+/// The sandbox, except that deleting waits until the test opens a gate: a
+/// platform that is slow to answer a retraction.
+struct SlowDelete {
+    sandbox: herald::platform::sandbox::Sandbox,
+    gate: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl herald::platform::Platform for SlowDelete {
+    fn kind(&self) -> herald::config::PlatformKind {
+        self.sandbox.kind()
+    }
+
+    fn publish<'a>(
+        &'a self,
+        post: &'a herald::platform::Outgoing,
+    ) -> herald::platform::BoxFuture<'a, Result<herald::platform::Published, herald::platform::PublishError>> {
+        self.sandbox.publish(post)
+    }
+
+    fn delete<'a>(
+        &'a self,
+        remote_ids: &'a [String],
+    ) -> herald::platform::BoxFuture<'a, Result<(), herald::platform::PublishError>> {
+        Box::pin(async move {
+            self.gate.notified().await;
+            self.sandbox.delete(remote_ids).await
+        })
+    }
+
+    fn check_account(&self) -> herald::platform::BoxFuture<'_, Result<String, herald::platform::PublishError>> {
+        self.sandbox.check_account()
+    }
+}
+
+#[tokio::test]
+async fn a_retraction_waiting_for_the_platform_does_not_hold_up_a_freeze() {
+    let env = populated().await;
+    let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+    let slow = SlowDelete {
+        sandbox: herald::platform::sandbox::Sandbox::new(&env.config.daemon.state_dir, "tokyo", "@tokyo"),
+        gate: gate.clone(),
+    };
+    let daemon = admin_harness::start_daemon(&env, env.daemon_with("tokyo", std::sync::Arc::new(slow)));
+    let history = herald(&env, &["history", "--json"]).ok().json();
+    let id = history["deliveries"][0]["id"].as_str().unwrap().to_string();
+    let mut retract = admin_harness::herald_cmd(&env, &["retract", &id, "--reason", "offensive"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The retraction is under way (its request is on record) …
+    let audit_path = env.config.daemon.state_dir.join("audit.jsonl");
+    eventually("the retraction is requested", || {
+        herald::audit::read(&audit_path)
+            .unwrap()
+            .iter()
+            .any(|e| e.event == "retraction-requested")
+    });
+    // … a second one is refused, and a freeze goes through meanwhile.
+    let twice = herald(&env, &["retract", &id, "--reason", "again"]);
+    assert_eq!(twice.code, 1);
+    assert!(twice.stderr.contains("already under way"), "{}", twice.stderr);
+    herald(&env, &["freeze", "--reason", "incident", "--yes"]).ok();
+    assert!(
+        retract.try_wait().unwrap().is_none(),
+        "the retraction still waits for the platform"
+    );
+
+    gate.notify_one();
+    let out = retract.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let show = herald(&env, &["show", &id, "--json"]).ok().json();
+    assert_eq!(show["state"], "retracted");
+    daemon.stop();
+}

@@ -4,7 +4,7 @@
 //! returns only after its effect is durable (store flushed, marker and audit
 //! line fsynced).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -790,9 +790,37 @@ fn retry(ctx: &Context<'_>, id: &str) -> Answer {
     Ok(json!({"delivery": delivery_row(ctx, &d, None)}))
 }
 
+/// Deliveries whose retraction is under way in this process.
+static RETRACTING: std::sync::Mutex<BTreeSet<String>> = std::sync::Mutex::new(BTreeSet::new());
+
+/// Holds a delivery's place in [`RETRACTING`] until dropped.
+struct Retracting(String);
+
+impl Retracting {
+    fn claim(id: &str) -> Result<Retracting, String> {
+        let mut set = RETRACTING.lock().unwrap_or_else(|p| p.into_inner());
+        if !set.insert(id.to_string()) {
+            return Err(format!(
+                "a retraction of delivery {id} is already under way; herald show {id} tells when it is done."
+            ));
+        }
+        Ok(Retracting(id.to_string()))
+    }
+}
+
+impl Drop for Retracting {
+    fn drop(&mut self) {
+        RETRACTING.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.0);
+    }
+}
+
 async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
-    let mut d = find(ctx, id)?;
+    let d = find(ctx, id)?;
     let reason = required(reason, "retract")?.to_string();
+    decided(&d, &[State::Published], "retracted")?;
+    let _claim = Retracting::claim(&d.id)?;
+    // Read again under the claim: another retraction may have just finished.
+    let mut d = find(ctx, &d.id)?;
     decided(&d, &[State::Published], "retracted")?;
     let publication = d.published.clone().ok_or_else(|| {
         format!(

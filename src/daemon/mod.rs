@@ -275,6 +275,28 @@ impl Daemon {
     /// between scheduler passes (so that it never races ingest or the
     /// scheduler; deliveries in flight are refused by the handlers).
     async fn serve(&mut self, call: crate::control::server::Call, info: &crate::control::admin::DaemonInfo) {
+        if matches!(call.request, crate::control::Request::Retract { .. }) {
+            // A retraction waits for the platform: it runs beside the loop so
+            // that a pause or a freeze sent meanwhile is not kept waiting. It
+            // touches only published deliveries, which nothing else changes.
+            let shared = self.shared.clone();
+            let info = info.clone();
+            tokio::spawn(async move {
+                let idle = HashSet::new();
+                let ctx = crate::control::admin::Context {
+                    config: &shared.config,
+                    store: &shared.store,
+                    audit: &shared.audit,
+                    now: shared.clock.now(),
+                    actor: call.actor,
+                    platforms: &shared.platforms,
+                    busy: &idle,
+                    daemon: Some(info),
+                };
+                let _ = call.reply.send(crate::control::admin::handle(&ctx, call.request).await);
+            });
+            return;
+        }
         let ctx = crate::control::admin::Context {
             config: &self.shared.config,
             store: &self.shared.store,
