@@ -625,3 +625,90 @@ async fn a_retraction_waiting_for_the_platform_does_not_hold_up_a_freeze() {
     assert_eq!(show["state"], "retracted");
     daemon.stop();
 }
+
+#[tokio::test]
+async fn freeze_thaw_reject_cancel_and_retract_without_a_daemon() {
+    let env = populated().await;
+    herald(&env, &["freeze", "--reason", "drill", "--yes"]).ok();
+    let status = herald(&env, &["status", "--json"]).ok().json();
+    assert_eq!(status["frozen"]["reason"], "drill");
+    assert_eq!(status["frozen"]["by"]["uid"], herald::audit::current_uid());
+    let thaw = herald(&env, &["thaw", "--json"]).ok().json();
+    assert_eq!(thaw["was_frozen"], true);
+    assert_eq!(
+        herald(&env, &["status", "--json"]).ok().json()["frozen"],
+        serde_json::Value::Null
+    );
+
+    let held = delivery_id(&env, "held.json");
+    herald(&env, &["reject", &held, "--reason", "not now"]).ok();
+    assert!(env.path("tokyo", "rejected/held.json").exists());
+    let later = delivery_id(&env, "later.json");
+    herald(&env, &["cancel", &later]).ok();
+    assert!(env
+        .read("tokyo", "cancelled/later.json.herald.txt")
+        .contains("no reason given"));
+
+    let now = delivery_id(&env, "now.json");
+    herald(&env, &["retract", &now, "--reason", "mistake"]).ok();
+    assert!(env.outbox("tokyo").iter().any(|l| l["deleted"].is_array()));
+    let states: Vec<(String, State)> = env.deliveries().into_iter().map(|d| (d.file, d.state)).collect();
+    assert!(states.contains(&("now.json".into(), State::Retracted)), "{states:?}");
+    assert!(states.contains(&("held.json".into(), State::Rejected)), "{states:?}");
+    assert!(states.contains(&("later.json".into(), State::Cancelled)), "{states:?}");
+    herald(&env, &["audit", "--verify"]).ok();
+}
+
+#[tokio::test]
+async fn disaster_hold_approve_and_retry_through_a_running_daemon() {
+    let env = Env::new(TOKYO);
+    env.drop_post("tokyo", "held.json", r#"{"text": "業績の話"}"#);
+    env.drop_post("tokyo", "f.json", r#"{"text": "再挑戦", "at": "2026-12-01 12:00"}"#);
+    env.run_at(utc("2026-12-01T00:00:00Z")).await;
+    {
+        let store = herald::store::Store::open(&env.config.store_path()).unwrap();
+        let mut d = store
+            .deliveries()
+            .unwrap()
+            .into_iter()
+            .find(|d| d.file == "f.json")
+            .unwrap();
+        d.transition(
+            State::Failed,
+            Some("5 attempts failed".into()),
+            utc("2026-12-01T00:00:00Z"),
+        );
+        store.put_delivery(&d).unwrap();
+        store.flush_blocking().unwrap();
+    }
+    let held = delivery_id(&env, "held.json");
+    let failed = delivery_id(&env, "f.json");
+    env.clock.set(utc("2026-12-01T00:10:00Z"));
+    let daemon = start(&env);
+
+    herald(&env, &["disaster-hold", "declare", "--reason", "typhoon"]).ok();
+    assert_eq!(
+        herald::control::disaster_hold(&env.config.daemon.state_dir)
+            .unwrap()
+            .reason,
+        "typhoon"
+    );
+    herald(&env, &["disaster-hold", "lift"]).ok();
+    assert!(herald::control::disaster_hold(&env.config.daemon.state_dir).is_none());
+
+    herald(&env, &["retry", &failed]).ok();
+    eventually("the retried delivery publishes", || {
+        env.path("tokyo", "published/f.json").exists()
+    });
+
+    let mine = herald(&env, &["approve", &held]);
+    assert_eq!(mine.code, 1, "the socket's peer is the file's owner: {}", mine.stdout);
+    if herald::audit::current_uid() == 0 {
+        std::os::unix::fs::chown(env.path("tokyo", "held.json"), Some(65534), None).unwrap();
+        herald(&env, &["approve", &held]).ok();
+        eventually("the approved delivery publishes", || {
+            env.path("tokyo", "published/held.json").exists()
+        });
+    }
+    daemon.stop();
+}
