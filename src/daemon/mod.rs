@@ -273,42 +273,36 @@ impl Daemon {
 impl Daemon {
     /// Answers one control request with the daemon's own store handle,
     /// between scheduler passes (so that it never races ingest or the
-    /// scheduler; deliveries in flight are refused by the handlers).
+    /// scheduler; deliveries in flight are refused by the handlers). The
+    /// handlers fsync, so they run on a blocking thread.
     async fn serve(&mut self, call: crate::control::server::Call, info: &crate::control::admin::DaemonInfo) {
-        if matches!(call.request, crate::control::Request::Retract { .. }) {
-            // A retraction waits for the platform: it runs beside the loop so
-            // that a pause or a freeze sent meanwhile is not kept waiting. It
-            // touches only published deliveries, which nothing else changes.
-            let shared = self.shared.clone();
-            let info = info.clone();
-            tokio::spawn(async move {
-                let idle = HashSet::new();
-                let ctx = crate::control::admin::Context {
-                    config: &shared.config,
-                    store: &shared.store,
-                    audit: &shared.audit,
-                    now: shared.clock.now(),
-                    actor: call.actor,
-                    platforms: &shared.platforms,
-                    busy: &idle,
-                    daemon: Some(info),
-                };
-                let _ = call.reply.send(crate::control::admin::handle(&ctx, call.request).await);
-            });
-            return;
+        // A retraction waits for the platform: it runs beside the loop so
+        // that a pause or a freeze sent meanwhile is not kept waiting. It
+        // touches only published deliveries, which nothing else changes.
+        let beside = matches!(call.request, crate::control::Request::Retract { .. });
+        let shared = self.shared.clone();
+        let busy = if beside { HashSet::new() } else { self.busy.clone() };
+        let info = info.clone();
+        let job = tokio::task::spawn_blocking(move || {
+            let ctx = crate::control::admin::Context {
+                config: &shared.config,
+                store: &shared.store,
+                audit: &shared.audit,
+                now: shared.clock.now(),
+                actor: call.actor,
+                platforms: &shared.platforms,
+                busy: &busy,
+                daemon: Some(info),
+            };
+            let response =
+                tokio::runtime::Handle::current().block_on(crate::control::admin::handle(&ctx, call.request));
+            let _ = call.reply.send(response);
+        });
+        if !beside {
+            if let Err(e) = job.await {
+                tracing::error!("a control request failed: {e}");
+            }
         }
-        let ctx = crate::control::admin::Context {
-            config: &self.shared.config,
-            store: &self.shared.store,
-            audit: &self.shared.audit,
-            now: self.shared.clock.now(),
-            actor: call.actor,
-            platforms: &self.shared.platforms,
-            busy: &self.busy,
-            daemon: Some(info.clone()),
-        };
-        let response = crate::control::admin::handle(&ctx, call.request).await;
-        let _ = call.reply.send(response);
     }
 }
 
