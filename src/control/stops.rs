@@ -108,12 +108,24 @@ pub struct Stops {
 }
 
 impl Stops {
+    /// Reads the markers: one listing of the paused folder, however many
+    /// accounts there are.
     pub fn read<'a>(state_dir: &Path, accounts: impl IntoIterator<Item = &'a Account>) -> Stops {
+        let dir = folder(state_dir).join("paused");
+        let listed: std::collections::BTreeSet<String> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json").map(String::from))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+            // Cannot list: look at each account's marker (unreadable counts as set).
+            Err(_) => accounts.into_iter().map(|a| a.id.clone()).collect(),
+        };
         Stops {
             frozen: frozen(state_dir),
-            paused: accounts
+            paused: listed
                 .into_iter()
-                .filter_map(|a| paused(state_dir, &a.id).map(|s| (a.id.clone(), s)))
+                .filter_map(|id| paused(state_dir, &id).map(|s| (id, s)))
                 .collect(),
         }
     }
@@ -126,5 +138,105 @@ impl Stops {
             return true;
         }
         self.frozen.is_some() && !(d.kind == Kind::Emergency && account.emergency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::State;
+
+    fn setup() -> (tempfile::TempDir, crate::config::Config) {
+        let dir = tempfile::tempdir().unwrap();
+        for id in ["plain", "lane"] {
+            std::fs::create_dir_all(dir.path().join("queue").join(id)).unwrap();
+        }
+        let text = r#"
+[daemon]
+queue_dir = "queue"
+state_dir = "state"
+baseline = "company"
+[rulebooks.company.rules.length]
+severity = "block"
+[[account]]
+id = "plain"
+platform = "sandbox"
+handle = "@plain"
+owner = "A"
+[[account]]
+id = "lane"
+platform = "sandbox"
+handle = "@lane"
+owner = "B"
+emergency = true
+"#;
+        let path = dir.path().join("herald.toml");
+        std::fs::write(&path, text).unwrap();
+        let config = crate::config::parse(&path, text).unwrap();
+        (dir, config)
+    }
+
+    fn delivery(account: &str, kind: Kind) -> Delivery {
+        let now = Utc::now();
+        Delivery {
+            v: 1,
+            id: "d1".into(),
+            account: account.into(),
+            file: "p.json".into(),
+            content_hash: String::new(),
+            occurrence: None,
+            kind,
+            max_lateness_secs: None,
+            text: vec![],
+            media: vec![],
+            verdict: crate::guidelines::Verdict::Pass,
+            findings: vec![],
+            scheduled_for: now,
+            due: now,
+            state: State::Scheduled,
+            reason: None,
+            attempts: vec![],
+            published: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn stop() -> Stop {
+        Stop {
+            reason: "r".into(),
+            by: Actor::daemon(),
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_freeze_lets_only_emergency_posts_of_emergency_accounts_through() {
+        let (_dir, config) = setup();
+        let state = &config.daemon.state_dir;
+        set(&frozen_path(state), &stop()).unwrap();
+        let stops = Stops::read(state, config.accounts.values());
+        let (plain, lane) = (&config.accounts["plain"], &config.accounts["lane"]);
+        assert!(!stops.blocks(&delivery("lane", Kind::Emergency), lane));
+        assert!(stops.blocks(&delivery("lane", Kind::News), lane));
+        assert!(stops.blocks(&delivery("plain", Kind::Emergency), plain));
+        assert!(lift(&frozen_path(state)).unwrap());
+        assert!(!lift(&frozen_path(state)).unwrap(), "lifting twice says it was not set");
+        assert!(!Stops::read(state, config.accounts.values()).blocks(&delivery("plain", Kind::News), plain));
+    }
+
+    #[test]
+    fn a_paused_account_is_silent_even_for_emergencies_and_an_unreadable_marker_counts() {
+        let (_dir, config) = setup();
+        let state = &config.daemon.state_dir;
+        let lane = &config.accounts["lane"];
+        set(&paused_path(state, "lane"), &stop()).unwrap();
+        let stops = Stops::read(state, config.accounts.values());
+        assert!(stops.blocks(&delivery("lane", Kind::Emergency), lane));
+        assert!(!stops.paused.contains_key("plain"));
+
+        std::fs::write(frozen_path(state), b"{ not json").unwrap();
+        let frozen = frozen(state).expect("a damaged marker still stops");
+        assert!(frozen.reason.contains("cannot be read"), "{}", frozen.reason);
     }
 }
