@@ -208,6 +208,12 @@ impl Audit {
     /// Appends one event and fsyncs it: when this returns, the line is durable.
     /// Blocking; async code calls it through `spawn_blocking`.
     pub fn record(&self, at: DateTime<Utc>, actor: &Actor, event: Event) -> std::io::Result<Entry> {
+        let mut entries = self.record_all(at, actor, vec![event])?;
+        Ok(entries.remove(0))
+    }
+
+    /// Appends several events with one write and one fsync.
+    pub fn record_all(&self, at: DateTime<Utc>, actor: &Actor, events: Vec<Event>) -> std::io::Result<Vec<Entry>> {
         let mut head = self.head.lock().unwrap_or_else(|p| p.into_inner());
         if !head.loaded {
             let (seq, hash) = last_line(&self.path)?;
@@ -217,34 +223,50 @@ impl Audit {
                 hash,
             };
         }
-        let entry = Entry {
-            seq: head.seq + 1,
-            at,
-            actor: actor.clone(),
-            event: event.event.to_string(),
-            account: event.account,
-            delivery: event.delivery,
-            detail: event.detail,
-            prev: head.hash.clone(),
-        };
-        let line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
+        let (mut seq, mut prev) = (head.seq, head.hash.clone());
+        let mut text = String::new();
+        let mut entries = Vec::new();
+        for event in events {
+            seq += 1;
+            let entry = Entry {
+                seq,
+                at,
+                actor: actor.clone(),
+                event: event.event.to_string(),
+                account: event.account,
+                delivery: event.delivery,
+                detail: event.detail,
+                prev,
+            };
+            let line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
+            prev = line_hash(&line);
+            text.push_str(&line);
+            text.push('\n');
+            entries.push(entry);
+        }
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?;
-        f.write_all(format!("{line}\n").as_bytes())?;
+        f.write_all(text.as_bytes())?;
         f.sync_data()?;
-        head.seq = entry.seq;
-        head.hash = line_hash(&line);
-        Ok(entry)
+        // The head moves only once the lines are on disk.
+        head.seq = seq;
+        head.hash = prev;
+        Ok(entries)
     }
 
     /// Records, and logs (instead of failing) when the log cannot be written:
     /// for the daemon's own events, which must not stop publishing.
     pub fn note(&self, at: DateTime<Utc>, event: Event) {
-        let what = event.event;
-        if let Err(e) = self.record(at, &Actor::daemon(), event) {
-            tracing::error!(file = %self.path.display(), "cannot append the {what} event to the audit log: {e}");
+        self.note_all(at, vec![event]);
+    }
+
+    /// [`Audit::note`] for several events, with one fsync.
+    pub fn note_all(&self, at: DateTime<Utc>, events: Vec<Event>) {
+        let what: Vec<&str> = events.iter().map(|e| e.event).collect();
+        if let Err(e) = self.record_all(at, &Actor::daemon(), events) {
+            tracing::error!(file = %self.path.display(), "cannot append {} to the audit log: {e}", what.join(", "));
         }
     }
 }

@@ -5,7 +5,7 @@
 mod admin_harness;
 mod common;
 
-use admin_harness::{delivery_id, eventually, herald, noted, start};
+use admin_harness::{deliveries, delivery_id, delivery_of, eventually, herald, noted, start};
 use chrono::TimeDelta;
 use common::{utc, Env, TOKYO};
 use herald::store::State;
@@ -313,7 +313,7 @@ async fn approve_refuses_the_poster_and_accepts_another_admin() {
     let me = herald(&env, &["approve", &id]);
     assert_eq!(me.code, 1, "{}", me.stdout);
     assert!(me.stderr.contains("nobody may approve their own post"), "{}", me.stderr);
-    assert_eq!(env.delivery_of("held.json")[0].state, State::Held);
+    assert_eq!(delivery_of(&env, "held.json")[0].state, State::Held);
 
     // Another user dropped it (only root can hand a file to another uid).
     if herald::audit::current_uid() == 0 {
@@ -353,7 +353,7 @@ async fn reject_and_cancel_move_the_file_with_the_reason_and_never_delete_it() {
     assert_eq!(again.code, 1);
     assert!(again.stderr.contains("is cancelled"), "{}", again.stderr);
     daemon.stop();
-    let states: Vec<(String, State)> = env.deliveries().into_iter().map(|d| (d.file, d.state)).collect();
+    let states: Vec<(String, State)> = deliveries(&env).into_iter().map(|d| (d.file, d.state)).collect();
     assert!(states.contains(&("held.json".into(), State::Rejected)), "{states:?}");
     assert!(states.contains(&("later.json".into(), State::Cancelled)), "{states:?}");
 }
@@ -379,7 +379,7 @@ async fn retry_gives_a_failed_delivery_another_attempt() {
     env.run_at(utc("2026-12-01T00:00:00Z")).await;
     // Record it as failed, as five transient failures would have.
     {
-        let store = herald::store::Store::open(&env.config.store_path()).unwrap();
+        let store = admin_harness::store(&env);
         let mut d = store.deliveries().unwrap().remove(0);
         d.transition(
             State::Failed,
@@ -397,7 +397,7 @@ async fn retry_gives_a_failed_delivery_another_attempt() {
     // The retry is due "now" by the wall clock; the manual clock catches up.
     env.run_at(chrono::Utc::now() + TimeDelta::seconds(1)).await;
     assert_eq!(env.outbox("tokyo").len(), 1);
-    assert_eq!(env.delivery_of("f.json")[0].state, State::Published);
+    assert_eq!(delivery_of(&env, "f.json")[0].state, State::Published);
 }
 
 #[tokio::test]
@@ -652,7 +652,7 @@ async fn freeze_thaw_reject_cancel_and_retract_without_a_daemon() {
     let now = delivery_id(&env, "now.json");
     herald(&env, &["retract", &now, "--reason", "mistake"]).ok();
     assert!(env.outbox("tokyo").iter().any(|l| l["deleted"].is_array()));
-    let states: Vec<(String, State)> = env.deliveries().into_iter().map(|d| (d.file, d.state)).collect();
+    let states: Vec<(String, State)> = deliveries(&env).into_iter().map(|d| (d.file, d.state)).collect();
     assert!(states.contains(&("now.json".into(), State::Retracted)), "{states:?}");
     assert!(states.contains(&("held.json".into(), State::Rejected)), "{states:?}");
     assert!(states.contains(&("later.json".into(), State::Cancelled)), "{states:?}");
@@ -666,7 +666,7 @@ async fn disaster_hold_approve_and_retry_through_a_running_daemon() {
     env.drop_post("tokyo", "f.json", r#"{"text": "再挑戦", "at": "2026-12-01 12:00"}"#);
     env.run_at(utc("2026-12-01T00:00:00Z")).await;
     {
-        let store = herald::store::Store::open(&env.config.store_path()).unwrap();
+        let store = admin_harness::store(&env);
         let mut d = store
             .deliveries()
             .unwrap()

@@ -197,8 +197,23 @@ pub fn run_directly(config: &Config, request: Request) -> Result<Response, Clien
     result
 }
 
+/// Opens the store; a lock that no running daemon holds (a `herald run
+/// --once` or another command just finishing) is waited for, briefly.
+fn open_store(config: &Config) -> Result<Store, StoreError> {
+    let mut tries = 0;
+    loop {
+        match Store::open(&config.store_path()) {
+            Err(StoreError::Locked { .. }) if tries < 40 && running_pid(&config.daemon.state_dir).is_none() => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn open_and_run(config: &Config, request: Request) -> Result<Response, ClientError> {
-    let store = match Store::open(&config.store_path()) {
+    let store = match open_store(config) {
         Ok(s) => s,
         Err(StoreError::Locked { path }) => {
             let pid = running_pid(&config.daemon.state_dir)

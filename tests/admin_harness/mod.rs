@@ -4,10 +4,10 @@
 #![allow(dead_code)]
 
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
 use herald::daemon::Daemon;
+use herald::store::{Delivery, Store, StoreError};
 
 use crate::common::Env;
 
@@ -115,9 +115,33 @@ pub fn herald(env: &Env, args: &[&str]) -> Out {
     }
 }
 
+/// Opens the store, waiting (bounded) while a store this process just
+/// dropped is still held by sled's background thread.
+pub fn store(env: &Env) -> Store {
+    for _ in 0..200 {
+        match Store::open(&env.config.store_path()) {
+            Ok(s) => return s,
+            Err(StoreError::Locked { .. }) => std::thread::sleep(Duration::from_millis(25)),
+            Err(e) => panic!("store: {e}"),
+        }
+    }
+    panic!("the store stayed locked");
+}
+
+/// Every delivery, sorted like `Env::deliveries`.
+pub fn deliveries(env: &Env) -> Vec<Delivery> {
+    let mut d = store(env).deliveries().unwrap();
+    d.sort_by_key(|d| (d.account.clone(), d.due, d.id.clone()));
+    d
+}
+
+pub fn delivery_of(env: &Env, file: &str) -> Vec<Delivery> {
+    deliveries(env).into_iter().filter(|d| d.file == file).collect()
+}
+
 /// The one delivery of a file.
 pub fn delivery_id(env: &Env, file: &str) -> String {
-    let d = env.delivery_of(file);
+    let d = delivery_of(env, file);
     assert_eq!(d.len(), 1, "one delivery of {file}: {d:?}");
     d[0].id.clone()
 }
@@ -127,5 +151,3 @@ pub fn noted(env: &Env, account: &str, file: &str) {
     let note = env.path(account, &format!("{file}.herald.txt"));
     eventually(&format!("{file} is noted"), || note.exists());
 }
-
-pub fn _unused(_: Arc<()>) {}
