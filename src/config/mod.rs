@@ -54,6 +54,9 @@ pub struct DaemonSettings {
     pub max_file_bytes: u64,
     /// How many publish requests may be in flight at once, across accounts.
     pub max_in_flight: usize,
+    /// The control socket admins' commands talk to (`[daemon] socket`,
+    /// default `<state_dir>/herald.sock`).
+    pub socket: PathBuf,
 }
 
 #[derive(Debug, Clone)]
