@@ -490,9 +490,22 @@ fn pause(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
         Event::new("pause").account(&a.id).detail(json!({"reason": reason})),
     )?;
     let in_flight = ctx.busy.contains(&a.id);
+    let notes = refresh_notes(ctx, Some(&a.id))?;
     Ok(
-        json!({"account": a.id, "paused": true, "already": false, "pause": stop_json(&Some(stop)), "in_flight": in_flight}),
+        json!({"account": a.id, "paused": true, "already": false, "pause": stop_json(&Some(stop)), "in_flight": in_flight, "notes_updated": notes}),
     )
+}
+
+/// Rewrites the owners' notes beside the pending files of one account (or
+/// all) after a stop was set or lifted, so that they say at once whether
+/// their posts are kept back. Returns how many notes changed.
+fn refresh_notes(ctx: &Context<'_>, only: Option<&str>) -> Result<usize, String> {
+    Ok(crate::daemon::notes::refresh_pending(
+        ctx.config,
+        &all(ctx)?,
+        only,
+        ctx.busy,
+    ))
 }
 
 fn required<'r>(reason: &'r str, what: &str) -> Result<&'r str, String> {
@@ -522,8 +535,9 @@ fn resume(ctx: &Context<'_>, id: &str) -> Answer {
             .account(&a.id)
             .detail(json!({"publish": publish, "held": held, "expired": expired})),
     )?;
+    let notes = refresh_notes(ctx, Some(&a.id))?;
     Ok(
-        json!({"account": a.id, "paused": false, "was_paused": true, "publish": publish, "held": held, "expired": expired}),
+        json!({"account": a.id, "paused": false, "was_paused": true, "publish": publish, "held": held, "expired": expired, "notes_updated": notes}),
     )
 }
 
@@ -551,12 +565,14 @@ fn freeze(ctx: &Context<'_>, reason: &str) -> Answer {
     stops::set(&path, &stop).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     record(ctx, Event::new("freeze").detail(json!({"reason": reason})))?;
     let in_flight: Vec<&String> = ctx.busy.iter().collect();
+    let notes = refresh_notes(ctx, None)?;
     Ok(json!({
         "frozen": true,
         "already": false,
         "freeze": stop_json(&Some(stop)),
         "emergency_accounts": emergency,
         "in_flight": in_flight,
+        "notes_updated": notes,
     }))
 }
 
@@ -571,7 +587,10 @@ fn thaw(ctx: &Context<'_>) -> Answer {
         ctx,
         Event::new("thaw").detail(json!({"publish": publish, "held": held, "expired": expired})),
     )?;
-    Ok(json!({"frozen": false, "was_frozen": true, "publish": publish, "held": held, "expired": expired}))
+    let notes = refresh_notes(ctx, None)?;
+    Ok(
+        json!({"frozen": false, "was_frozen": true, "publish": publish, "held": held, "expired": expired, "notes_updated": notes}),
+    )
 }
 
 fn disaster_hold(ctx: &Context<'_>, declare: Option<String>) -> Answer {
