@@ -231,3 +231,145 @@ async fn a_deletion_whose_answer_is_lost_is_not_called_retracted_until_a_second_
         State::Retracted
     );
 }
+
+const THREE: &str = r#"
+[[account]]
+id = "news"
+platform = "x"
+handle = "@news"
+owner = "Hanako"
+time_zone = "Asia/Tokyo"
+
+[[account]]
+id = "careers"
+platform = "x"
+handle = "@careers"
+owner = "Taro"
+time_zone = "Asia/Tokyo"
+
+[[account]]
+id = "shop"
+platform = "x"
+handle = "@shop"
+owner = "Jiro"
+time_zone = "Asia/Tokyo"
+"#;
+
+fn doctor_check(v: &serde_json::Value, name: &str) -> serde_json::Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no check \"{name}\": {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_names_the_x_accounts_that_cannot_connect_and_why() {
+    use std::os::unix::fs::PermissionsExt;
+    let (env, fake) = x_setup(THREE).await;
+    let (_, news) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &news);
+    // careers: no credentials file at all; shop: one readable by others.
+    let (_, shop) = fake.add_oauth1_user("shop");
+    write_credentials(&env, "shop", &shop);
+    let shop_file = env.dir.path().join("credentials/x-shop.json");
+    std::fs::set_permissions(&shop_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::create_dir_all(&env.config.daemon.state_dir).unwrap();
+    // careers has a post due within the next 24 hours (recorded by hand: the
+    // daemon would not start without the account's credentials).
+    {
+        let store = admin_harness::store(&env);
+        let now = chrono::Utc::now();
+        let due = now + chrono::TimeDelta::hours(2);
+        let d = herald::store::Delivery {
+            v: 1,
+            id: "dcareers0001".into(),
+            account: "careers".into(),
+            file: "jobs.json".into(),
+            content_hash: String::new(),
+            occurrence: None,
+            kind: herald::queue::Kind::News,
+            max_lateness_secs: None,
+            text: vec!["採用情報".into()],
+            media: vec![],
+            verdict: herald::guidelines::Verdict::Pass,
+            findings: vec![],
+            scheduled_for: due,
+            due,
+            state: State::Scheduled,
+            reason: None,
+            attempts: vec![],
+            parts_done: vec![],
+            unsure_since: None,
+            published: None,
+            created_at: now,
+            updated_at: now,
+        };
+        store.put_delivery(&d).unwrap();
+        store.flush_blocking().unwrap();
+    }
+
+    let out = herald_async(&env, &["doctor", "--json"]).await;
+    assert_eq!(out.code, 1, "unhealthy: {}", out.stdout);
+    let v = out.json();
+    assert_eq!(v["healthy"], false);
+    let careers = doctor_check(&v, "platform careers");
+    assert_eq!(careers["status"], "fail", "{careers}");
+    let detail = careers["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("cannot read the credentials file") && detail.contains("x-careers.json"),
+        "{detail}"
+    );
+    let shop = doctor_check(&v, "platform shop");
+    assert_eq!(shop["status"], "fail");
+    assert!(
+        shop["detail"]
+            .as_str()
+            .unwrap()
+            .contains("can be read by other users (mode 644)"),
+        "{shop}"
+    );
+    assert!(shop["detail"].as_str().unwrap().contains("chmod 600"), "{shop}");
+    assert_eq!(doctor_check(&v, "platform news")["status"], "ok");
+    let due = doctor_check(&v, "credentials careers");
+    assert_eq!(due["status"], "fail");
+    assert!(
+        due["detail"].as_str().unwrap().contains("x-careers.json"),
+        "the reason, not just \"no client\": {due}"
+    );
+    assert!(!out.stdout.contains("SECRET"), "no secret in the doctor's output");
+
+    // The human form names them too.
+    let human = herald_async(&env, &["doctor"]).await;
+    assert!(
+        human.stdout.contains("platform careers") && human.stdout.contains("x-careers.json"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_through_the_daemon_warns_of_credentials_that_changed_since_it_started() {
+    use std::os::unix::fs::PermissionsExt;
+    let (env, fake) = x_setup(NEWS).await;
+    let (_, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    let daemon = admin_harness::start(&env);
+    let v = herald_async(&env, &["doctor", "--json"]).await.json();
+    assert_eq!(doctor_check(&v, "platform news")["status"], "ok", "{v}");
+
+    let file = env.dir.path().join("credentials/x-news.json");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = herald_async(&env, &["doctor", "--json"]).await;
+    daemon.stop();
+    assert_eq!(out.code, 1);
+    let news = doctor_check(&out.json(), "platform news");
+    assert_eq!(news["status"], "fail");
+    let detail = news["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("could not start again") && detail.contains("mode 640"),
+        "{detail}"
+    );
+}

@@ -860,7 +860,18 @@ async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
         .platforms
         .get(&d.account)
         .cloned()
-        .ok_or_else(|| format!("no platform client for account {}", d.account))?;
+        .ok_or_else(|| {
+            let why = ctx
+                .config
+                .accounts
+                .get(&d.account)
+                .and_then(|a| crate::platform::check_credentials(ctx.config, a).err())
+                .map_or_else(|| "see herald doctor".to_string(), |e| e.message);
+            format!(
+                "herald cannot connect to the platform of account {} ({why}); nothing was deleted and the delivery stays published.",
+                d.account
+            )
+        })?;
     // The request is on record before it goes out.
     record(
         ctx,
