@@ -656,6 +656,24 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_deletion_says_which_parts_are_already_gone() {
+        let e = || PublishError::Transient("X answered 503".into());
+        assert_eq!(deletion_context(e(), 1, 1), e(), "a single post needs no parts");
+        assert_eq!(
+            deletion_context(e(), 3, 3),
+            PublishError::Transient("part 3 of 3: X answered 503".into())
+        );
+        assert_eq!(
+            deletion_context(e(), 2, 3),
+            PublishError::Transient("part 3 of 3 was deleted, but not part 2: X answered 503".into())
+        );
+        assert_eq!(
+            deletion_context(PublishError::Permanent("no".into()), 1, 3),
+            PublishError::Permanent("parts 2–3 of 3 were deleted, but not part 1: no".into())
+        );
+    }
+
+    #[test]
     fn rate_limit_until_takes_the_later_reset() {
         let mut h = HeaderMap::new();
         h.insert("x-rate-limit-reset", "1800000000".parse().unwrap());
