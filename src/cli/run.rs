@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::daemon::{signals, Daemon};
+use crate::daemon::{notify::Notifier, signals, Daemon};
 use crate::schedule::SystemClock;
 
 #[derive(clap::Args, Debug)]
@@ -35,8 +35,8 @@ pub fn run(config_path: &Path, args: RunArgs) -> ExitCode {
             .build()
             .context("starting the runtime")?;
         runtime.block_on(async {
-            let daemon = Daemon::open(config, Arc::new(SystemClock))?;
             if args.once {
+                let daemon = Daemon::open(config, Arc::new(SystemClock))?;
                 let summary = daemon.run_once().await?;
                 let counts: Vec<String> = summary.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
                 tracing::info!(
@@ -49,6 +49,13 @@ pub fn run(config_path: &Path, args: RunArgs) -> ExitCode {
                 );
                 Ok(())
             } else {
+                // Under systemd: READY/STATUS/WATCHDOG/STOPPING, and SIGHUP reloads.
+                let notifier = Notifier::from_env();
+                notifier.status("starting: opening the store");
+                let reloads = signals::reload_requests().context("listening for SIGHUP")?;
+                let daemon = Daemon::open(config, Arc::new(SystemClock))?
+                    .with_notifier(notifier)
+                    .with_reloads(reloads);
                 daemon.run(signals::shutdown_signal()).await
             }
         })

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    parse_duration, Account, Config, ConfigError, DaemonSettings, PlatformKind, QuietHours, RuleSettings, Rulebook,
-    SandboxSettings, Severity, StalePolicy,
+    parse_duration, Account, Config, ConfigError, DaemonSettings, MetricsSettings, PlatformKind, QuietHours,
+    RuleSettings, Rulebook, SandboxSettings, Severity, StalePolicy,
 };
 use crate::source::Position;
 
@@ -27,6 +27,14 @@ struct RawConfig {
     accounts: Vec<RawAccount>,
     #[serde(default)]
     rulebooks: BTreeMap<String, RawRulebook>,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -38,6 +46,7 @@ struct RawDaemon {
     settle: Option<Spanned<String>>,
     max_file_bytes: Option<u64>,
     max_in_flight: Option<Spanned<usize>>,
+    stop_grace: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -299,6 +308,23 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
         None => 4,
     };
 
+    let stop_grace = match &raw.daemon.stop_grace {
+        Some(s) => c.duration(s, "stop_grace")?,
+        None => Duration::from_secs(60),
+    };
+    let metrics_listen = match &raw.metrics.listen {
+        Some(l) => Some(l.get_ref().parse::<std::net::SocketAddr>().map_err(|_| {
+            c.error_at(
+                l.span().start,
+                format!(
+                    "metrics listen address \"{}\" is not an IP address and port; write it like \"127.0.0.1:9464\" (or leave [metrics] out to serve no metrics).",
+                    l.get_ref()
+                ),
+            )
+        })?),
+        None => None,
+    };
+
     let d = &raw.defaults;
     let default_tz = match &d.time_zone {
         Some(tz) => c.time_zone(tz)?,
@@ -405,7 +431,9 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
             settle,
             max_file_bytes: raw.daemon.max_file_bytes.unwrap_or(1024 * 1024),
             max_in_flight,
+            stop_grace,
         },
+        metrics: MetricsSettings { listen: metrics_listen },
         sandbox: SandboxSettings {
             max_length: raw.platforms.sandbox.max_length.unwrap_or(280),
         },

@@ -230,17 +230,18 @@ impl FileInPass<'_> {
     }
 }
 
-fn held_reason(report: &Report) -> String {
+/// How the reason of a delivery held by a guideline check begins (a reload
+/// lifts such holds when the new rules no longer ask for a review).
+pub(crate) const GUIDELINE_HOLD_PREFIX: &str = "a guideline check asks for a review";
+
+pub(crate) fn held_reason(report: &Report) -> String {
     let rules: Vec<String> = report
         .findings
         .iter()
         .filter(|f| f.severity == crate::config::Severity::Hold)
         .map(|f| format!("{} (\"{}\")", f.rule, f.matched))
         .collect();
-    format!(
-        "a guideline check asks for a review before publication: {}.",
-        rules.join(", ")
-    )
+    format!("{GUIDELINE_HOLD_PREFIX} before publication: {}.", rules.join(", "))
 }
 
 impl FileInPass<'_> {

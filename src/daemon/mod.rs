@@ -6,8 +6,11 @@
 
 mod ingest;
 mod notes;
+pub mod notify;
 mod publish;
+pub mod reload;
 pub mod signals;
+mod stop;
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
@@ -55,6 +58,10 @@ pub struct Daemon {
     tasks: JoinSet<String>,
     /// Caps requests in flight across accounts.
     permits: Arc<Semaphore>,
+    /// systemd notifications: READY, STATUS, WATCHDOG, STOPPING.
+    notifier: notify::Notifier,
+    /// Reload requests (SIGHUP, or a control request).
+    reloads: Option<mpsc::Receiver<reload::ReloadRequest>>,
 }
 
 /// Opens the store, moving a damaged one aside (pending work lives in the
@@ -111,7 +118,21 @@ impl Daemon {
             busy: HashSet::new(),
             tasks: JoinSet::new(),
             permits,
+            notifier: notify::Notifier::disabled(),
+            reloads: None,
         })
+    }
+
+    /// Sends systemd notifications through `notifier` while running.
+    pub fn with_notifier(mut self, notifier: notify::Notifier) -> Daemon {
+        self.notifier = notifier;
+        self
+    }
+
+    /// Reloads the config on each request (see [`reload`]).
+    pub fn with_reloads(mut self, reloads: mpsc::Receiver<reload::ReloadRequest>) -> Daemon {
+        self.reloads = Some(reloads);
+        self
     }
 
     /// Replaces an account's platform client (tests use faithful fakes).
@@ -230,8 +251,16 @@ impl Daemon {
             .with_context(|| format!("watching {}", self.shared.config.daemon.queue_dir.display()))?;
         tokio::pin!(shutdown);
         tracing::info!(accounts = self.shared.config.accounts.len(), "herald is running");
+        self.notifier.status("scanning the queue");
+        let mut ready = false;
         loop {
             let (next, settle_wake, _) = self.tick().await?;
+            // The watchdog hears from the loop itself: a stuck loop stops pinging.
+            self.notifier.watchdog();
+            if !ready {
+                ready = true;
+                self.notifier.ready(&self.status_line());
+            }
             let clock = self.shared.clock.clone();
             // With nothing scheduled, wake hourly anyway: cheap, and it
             // notices a clock that jumped.
@@ -249,18 +278,63 @@ impl Daemon {
                     while wake_rx.try_recv().is_ok() {}
                 }
                 Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => self.task_done(joined),
+                _ = notify::sleep_until(self.notifier.watchdog_deadline()) => {}
+                Some(request) = reload::next(&mut self.reloads) => {
+                    let result = self.reload().await;
+                    if let Some(reply) = request.reply {
+                        let _ = reply.send(result);
+                    }
+                }
             }
         }
-        tracing::info!(
-            in_flight = self.tasks.len(),
-            "stopping: finishing the requests in flight"
-        );
-        while let Some(joined) = self.tasks.join_next().await {
-            self.task_done(joined);
-        }
-        self.shared.store.flush().await?;
+        self.stop().await?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+impl Daemon {
+    /// Lets the requests in flight finish within the stop grace, abandons
+    /// (and records) the rest, and flushes the store.
+    async fn stop(&mut self) -> anyhow::Result<()> {
+        let grace = self.shared.config.daemon.stop_grace;
+        let in_flight = self.tasks.len();
+        tracing::info!(in_flight, "stopping: finishing the requests in flight");
+        self.notifier.stopping(&format!(
+            "stopping: finishing {in_flight} requests in flight (at most {})",
+            humantime::format_duration(grace)
+        ));
+        let finished = tokio::time::timeout(grace, async {
+            while let Some(joined) = self.tasks.join_next().await {
+                self.task_done(joined);
+            }
+        })
+        .await;
+        if finished.is_err() {
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+            let shared = self.shared.clone();
+            let now = shared.clock.now();
+            let n = tokio::task::spawn_blocking(move || stop::record_abandoned(&shared, now)).await??;
+            tracing::warn!("{n} requests did not finish within the stop grace; they are reconciled at the next start");
+        }
+        self.shared.store.flush().await?;
+        Ok(())
+    }
+
+    /// What the daemon is doing, for systemd's STATUS= line.
+    fn status_line(&self) -> String {
+        let scheduled = self
+            .shared
+            .store
+            .deliveries()
+            .map(|all| all.iter().filter(|d| d.state == State::Scheduled).count())
+            .unwrap_or(0);
+        format!(
+            "running: {} accounts, {scheduled} deliveries scheduled, {} publishing",
+            self.shared.config.accounts.len(),
+            self.tasks.len()
+        )
     }
 }
 
@@ -362,7 +436,8 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
     Ok((chosen, next, changed))
 }
 
-/// Runs the daemon until `shutdown` resolves.
+/// Runs the daemon until `shutdown` resolves (no systemd notifications,
+/// no reloads: `herald run` wires those).
 pub async fn run(config: Config, clock: Arc<dyn Clock>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     Daemon::open(config, clock)?.run(shutdown).await
 }

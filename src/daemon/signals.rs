@@ -1,4 +1,9 @@
-//! SIGINT and SIGTERM become the daemon's shutdown future.
+//! Signals: SIGINT and SIGTERM become the daemon's shutdown future, SIGHUP
+//! a reload request (`systemctl reload herald` sends it, `ExecReload=`).
+
+use tokio::sync::mpsc;
+
+use super::reload::ReloadRequest;
 
 /// Resolves on the first SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
@@ -15,4 +20,22 @@ pub async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
         _ = term.recv() => tracing::info!("SIGTERM received"),
     }
+}
+
+/// Reload requests, one per SIGHUP. Must be called inside the runtime;
+/// from then on SIGHUP no longer ends the process.
+pub fn reload_requests() -> std::io::Result<mpsc::Receiver<ReloadRequest>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hup = signal(SignalKind::hangup())?;
+    // One pending request is enough: a burst of SIGHUPs is one reload.
+    let (tx, rx) = mpsc::channel(1);
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP received: reloading the configuration");
+            if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(ReloadRequest::default()) {
+                break;
+            }
+        }
+    });
+    Ok(rx)
 }
