@@ -10,6 +10,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod guidelines;
+pub mod logging;
 pub mod platform;
 pub mod queue;
 pub mod schedule;

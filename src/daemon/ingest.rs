@@ -230,6 +230,13 @@ impl FileInPass<'_> {
     }
 }
 
+/// The rules with findings, for the log's `rule` field (`RULE=` in the journal).
+pub(crate) fn rule_ids(findings: &[crate::guidelines::Finding]) -> Option<String> {
+    let mut ids: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    ids.dedup();
+    (!ids.is_empty()).then(|| ids.join(","))
+}
+
 /// How the reason of a delivery held by a guideline check begins (a reload
 /// lifts such holds when the new rules no longer ask for a review).
 pub(crate) const GUIDELINE_HOLD_PREFIX: &str = "a guideline check asks for a review";
@@ -292,8 +299,11 @@ fn finish_file(account: &Account, path: &Path, d: &Delivery) {
         State::Expired => (Outcome::Expired, notes::ended(account, d)),
         _ => return,
     };
+    let rules = rule_ids(&d.findings);
     match queue::move_to_outcome(path, outcome, &note) {
-        Ok(to) => tracing::info!(account = %account.id, delivery = %d.id, "{} → {}", d.file, to.display()),
+        Ok(to) => {
+            tracing::info!(account = %account.id, delivery = %d.id, rule = rules.as_deref(), "{} → {}", d.file, to.display())
+        }
         Err(e) => {
             tracing::error!(account = %account.id, file = %d.file, "cannot move the file to {}/: {e}", outcome.folder())
         }
@@ -388,7 +398,8 @@ impl FileInPass<'_> {
         d.findings = report.findings;
         shared.store.put_delivery(&d)?;
         shared.store.flush_blocking()?;
-        tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, state = d.state.name(), due = %rfc3339_in(d.due, account.time_zone), "planned");
+        let rules = rule_ids(&d.findings);
+        tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, state = d.state.name(), rule = rules.as_deref(), due = %rfc3339_in(d.due, account.time_zone), "planned");
         let _ = queue::write_note(&c.path, &notes::pending(account, &d, recurring));
         Ok(())
     }

@@ -252,11 +252,11 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
         shared.store.flush_blocking()?;
         if d.state != before {
             changed += 1;
-            let rules: Vec<&str> = d.findings.iter().map(|f| f.rule.as_str()).collect();
+            let rules = ingest::rule_ids(&d.findings);
             tracing::info!(
                 account = %d.account,
                 delivery = %d.id,
-                rule = %rules.join(","),
+                rule = rules.as_deref(),
                 state = d.state.name(),
                 "re-checked against the reloaded rules: {} → {}",
                 before.name(),
