@@ -142,7 +142,9 @@ fn handle_file(
         }
     };
     let metric = shared.metrics[&account.id].as_ref();
+    let started = std::time::Instant::now();
     let report = shared.guidelines[&account.id].check(&Draft::of(post, now, metric));
+    shared.telemetry.observe_check(started.elapsed());
     if report.verdict == Verdict::Block {
         let rules: Vec<&str> = report
             .findings

@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     platforms: BTreeMap<String, Arc<dyn Platform>>,
     guidelines: BTreeMap<String, Guidelines>,
     metrics: BTreeMap<String, Box<dyn TextMetric>>,
+    /// Prometheus counters (the [`crate::metrics`] module), kept across reloads.
+    telemetry: Arc<crate::metrics::Metrics>,
 }
 
 /// What a `--once` run did, for the CLI to print.
@@ -62,6 +64,8 @@ pub struct Daemon {
     notifier: notify::Notifier,
     /// Reload requests (SIGHUP, or a control request).
     reloads: Option<mpsc::Receiver<reload::ReloadRequest>>,
+    /// The metrics endpoint's socket (`[metrics] listen`), bound at open.
+    metrics_listener: Option<std::net::TcpListener>,
 }
 
 /// Opens the store, moving a damaged one aside (pending work lives in the
@@ -107,6 +111,16 @@ impl Daemon {
             platforms,
             guidelines,
             metrics,
+            telemetry: Arc::new(crate::metrics::Metrics::new()),
+        };
+        let metrics_listener = match shared.config.metrics.listen {
+            Some(addr) => {
+                let l = std::net::TcpListener::bind(addr)
+                    .with_context(|| format!("listening on {addr} for metrics ([metrics] listen)"))?;
+                l.set_nonblocking(true)?;
+                Some(l)
+            }
+            None => None,
         };
         let n = publish::recover_interrupted(&shared, shared.clock.now())?;
         if n > 0 {
@@ -120,7 +134,13 @@ impl Daemon {
             permits,
             notifier: notify::Notifier::disabled(),
             reloads: None,
+            metrics_listener,
         })
+    }
+
+    /// Where the metrics endpoint listens, if it does.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Sends systemd notifications through `notifier` while running.
@@ -250,6 +270,8 @@ impl Daemon {
         let _watcher = crate::queue::watch::watch(&self.shared.config.daemon.queue_dir, wake_tx)
             .with_context(|| format!("watching {}", self.shared.config.daemon.queue_dir.display()))?;
         tokio::pin!(shutdown);
+        // The endpoint reads the config of the moment: reloads update `view`.
+        let (view, metrics_server) = self.serve_metrics()?;
         tracing::info!(accounts = self.shared.config.accounts.len(), "herald is running");
         self.notifier.status("scanning the queue");
         let mut ready = false;
@@ -281,6 +303,7 @@ impl Daemon {
                 _ = notify::sleep_until(self.notifier.watchdog_deadline()) => {}
                 Some(request) = reload::next(&mut self.reloads) => {
                     let result = self.reload().await;
+                    view.send_replace(self.shared.clone());
                     if let Some(reply) = request.reply {
                         let _ = reply.send(result);
                     }
@@ -288,12 +311,59 @@ impl Daemon {
             }
         }
         self.stop().await?;
+        metrics_server.stop().await;
         tracing::info!("stopped");
         Ok(())
     }
 }
 
+/// Aborts the metrics endpoint when the daemon stops.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl AbortOnDrop {
+    /// Aborts and waits until the task (and its socket) is gone.
+    async fn stop(mut self) {
+        if let Some(h) = self.0.take() {
+            h.abort();
+            let _ = h.await;
+        }
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(h) = &self.0 {
+            h.abort();
+        }
+    }
+}
+
 impl Daemon {
+    /// Starts the metrics endpoint if `[metrics] listen` is set.
+    fn serve_metrics(&mut self) -> anyhow::Result<(tokio::sync::watch::Sender<Arc<Shared>>, AbortOnDrop)> {
+        let (view, rx) = tokio::sync::watch::channel(self.shared.clone());
+        let Some(listener) = self.metrics_listener.take() else {
+            return Ok((view, AbortOnDrop(None)));
+        };
+        let addr = listener.local_addr()?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let body = Arc::new(move || {
+            let shared = rx.borrow().clone();
+            match crate::metrics::Gauges::collect(&shared.store, &shared.config, shared.clock.now()) {
+                Ok(g) => shared.telemetry.render(&g),
+                Err(e) => {
+                    tracing::error!("metrics: cannot read the store: {e}");
+                    shared.telemetry.render(&Default::default())
+                }
+            }
+        });
+        tracing::info!("serving metrics at http://{addr}/metrics");
+        Ok((
+            view,
+            AbortOnDrop(Some(tokio::spawn(crate::metrics::serve(listener, body)))),
+        ))
+    }
+
     /// Lets the requests in flight finish within the stop grace, abandons
     /// (and records) the rest, and flushes the store.
     async fn stop(&mut self) -> anyhow::Result<()> {

@@ -111,6 +111,7 @@ fn prepare(config: Config, old: &Shared) -> Result<Shared, String> {
         platforms,
         guidelines,
         metrics,
+        telemetry: old.telemetry.clone(),
     })
 }
 
@@ -132,6 +133,7 @@ impl Daemon {
             Ok(new) => new,
             Err(why) => {
                 tracing::error!("reload refused, the running configuration stays: {why}");
+                self.shared.telemetry.observe_reload(false);
                 self.notifier
                     .ready(&format!("reload refused ({why}); running the previous configuration"));
                 return Err(why);
@@ -155,11 +157,20 @@ impl Daemon {
                 .collect(),
             ..Default::default()
         };
+        if new.config.metrics.listen != self.shared.config.metrics.listen {
+            tracing::warn!(
+                "[metrics] listen changed; the endpoint moves at the next restart (systemctl restart herald)"
+            );
+        }
+        if new.config.daemon.stop_grace > std::time::Duration::from_secs(85) {
+            tracing::warn!("stop_grace is close to or above the unit's TimeoutStopSec=90s; systemd may kill herald before it records what it abandons");
+        }
         if new.config.daemon.max_in_flight != self.shared.config.daemon.max_in_flight {
             // Requests in flight keep their permits from the old limit.
             self.permits = Arc::new(Semaphore::new(new.config.daemon.max_in_flight));
         }
         self.shared = Arc::new(new);
+        self.shared.telemetry.observe_reload(true);
         // Parsed files depend on the account's zone and folder: read again.
         self.cache.clear();
         let shared = self.shared.clone();
