@@ -34,6 +34,10 @@ const SHIPPED: &[&str] = &[
     "usr/lib/sysusers.d/herald.conf",
     "usr/lib/tmpfiles.d/herald.conf",
     "usr/share/doc/herald/README.md",
+    "usr/share/man/man1/herald.1",
+    "usr/share/bash-completion/completions/herald",
+    "usr/share/zsh/site-functions/_herald",
+    "usr/share/fish/vendor_completions.d/herald.fish",
 ];
 
 #[test]

@@ -2,6 +2,8 @@
 //! people or `--json` for programs; none reaches into the daemon's internals.
 
 mod check;
+mod completions;
+mod man;
 mod run;
 mod status;
 
@@ -23,12 +25,16 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the daemon in the foreground (logs go to stderr).
+    /// Run the daemon in the foreground (logs: the journal under systemd, else stderr).
     Run(run::RunArgs),
     /// Check post files against the guidelines before dropping them in the queue.
     Check(check::CheckArgs),
     /// Show accounts, their deliveries per state and the next due time.
     Status(status::StatusArgs),
+    /// Print shell completions (bash, zsh or fish) generated from this command line.
+    Completions(completions::CompletionsArgs),
+    /// Print the herald(1) manual page (roff).
+    Man(man::ManArgs),
 }
 
 /// Parses the arguments and runs the subcommand.
@@ -39,6 +45,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&config, args),
         Command::Check(args) => check::run(&config, args),
         Command::Status(args) => status::run(&config, args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
 
