@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod credentials;
 pub mod daemon;
 pub mod guidelines;
 pub mod logging;
