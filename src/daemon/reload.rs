@@ -128,7 +128,7 @@ impl Daemon {
             prepare(config, &old)
         })
         .await
-        .map_err(|e| format!("the reload failed: {e}"))?;
+        .unwrap_or_else(|e| Err(format!("the reload failed: {e}")));
         let new = match loaded {
             Ok(new) => new,
             Err(why) => {
