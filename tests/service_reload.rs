@@ -163,3 +163,29 @@ async fn accounts_added_and_removed_take_effect() {
         "the removed account's folder was still read"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admins_approval_survives_a_reload() {
+    let env = Env::new(TOKYO);
+    env.drop_post(
+        "tokyo",
+        "results.json",
+        r#"{"text": "業績のお知らせ", "at": "2026-12-05T09:00:00+09:00"}"#,
+    );
+    env.daemon().run_once().await.unwrap();
+    // An admin approves the held post (as the approve command does: back to scheduled).
+    {
+        let store = herald::store::Store::open(&env.config.store_path()).unwrap();
+        let mut d = store.deliveries().unwrap().pop().unwrap();
+        assert_eq!(d.state, State::Held);
+        d.transition(State::Scheduled, Some("approved by an admin".into()), herald::schedule::Clock::now(&env.clock));
+        store.put_delivery(&d).unwrap();
+        store.flush_blocking().unwrap();
+    }
+    let running = Running::start(&env);
+    let reloaded = running.reload().await.unwrap();
+    assert_eq!(reloaded.rechecked, 1);
+    assert_eq!(reloaded.changed, 0, "{reloaded:?}");
+    running.stop().await;
+    assert_eq!(env.delivery_of("results.json")[0].state, State::Scheduled);
+}

@@ -197,8 +197,9 @@ fn held_by_guidelines(reason: Option<&str>) -> bool {
 
 /// Checks every delivery not yet published against the current rules:
 /// one the new rules block is rejected (its file moves to `rejected/`),
-/// one they hold waits for review, and one held only by a rule that no
-/// longer asks for review is scheduled again. Returns how many were
+/// one they newly hold waits for review (one an admin already approved
+/// stays approved), and one held only by a rule that no longer asks for
+/// review is scheduled again. Returns how many were
 /// checked and how many changed state.
 pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
     let mut checked = 0;
@@ -246,7 +247,9 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
                     now,
                 );
             }
-            Verdict::Hold if d.state == State::Scheduled => {
+            // A scheduled delivery already judged "hold" was approved by an
+            // admin: the approval stands.
+            Verdict::Hold if d.state == State::Scheduled && d.verdict < Verdict::Hold => {
                 d.transition(State::Held, Some(ingest::held_reason(&report)), now);
             }
             Verdict::Pass | Verdict::Warn if guideline_hold => {
