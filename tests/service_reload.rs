@@ -178,7 +178,11 @@ async fn an_admins_approval_survives_a_reload() {
         let store = herald::store::Store::open(&env.config.store_path()).unwrap();
         let mut d = store.deliveries().unwrap().pop().unwrap();
         assert_eq!(d.state, State::Held);
-        d.transition(State::Scheduled, Some("approved by an admin".into()), herald::schedule::Clock::now(&env.clock));
+        d.transition(
+            State::Scheduled,
+            Some("approved by an admin".into()),
+            herald::schedule::Clock::now(&env.clock),
+        );
         store.put_delivery(&d).unwrap();
         store.flush_blocking().unwrap();
     }

@@ -124,13 +124,22 @@ fn ready_after_the_queue_is_scanned_watchdog_at_half_the_interval_reload_and_sto
     // Watchdog pings from the idle loop: at half of WATCHDOG_USEC.
     let start = Instant::now();
     let mut pings = vec![];
+    let mut statuses = vec![];
     while start.elapsed() < Duration::from_millis(2600) {
         if let Some(m) = manager.recv(Duration::from_millis(2600)) {
             if m == "WATCHDOG=1" {
                 pings.push(Instant::now());
+            } else {
+                statuses.push(m);
             }
         }
     }
+    // The loop says what comes next, once (not on every turn).
+    let next_due: Vec<_> = statuses
+        .iter()
+        .filter(|m| m.contains("next due 2099-01-01T00:00:00Z"))
+        .collect();
+    assert_eq!(next_due.len(), 1, "{statuses:?}");
     assert!(
         (4..=7).contains(&pings.len()),
         "{} pings in 2.6 s; expected one every 0.5 s",

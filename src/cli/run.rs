@@ -48,10 +48,11 @@ pub fn run(config_path: &Path, args: RunArgs) -> ExitCode {
                 let notifier = Notifier::from_env();
                 notifier.status("starting: opening the store");
                 let reloads = signals::reload_requests().context("listening for SIGHUP")?;
+                let shutdown = signals::shutdown_signal();
                 let daemon = Daemon::open(config, Arc::new(SystemClock))?
                     .with_notifier(notifier)
                     .with_reloads(reloads);
-                daemon.run(signals::shutdown_signal()).await
+                daemon.run(shutdown).await
             }
         })
     })();

@@ -282,6 +282,15 @@ impl Daemon {
             if !ready {
                 ready = true;
                 self.notifier.ready(&self.status_line());
+            } else if self.notifier.is_enabled() {
+                let status = format!(
+                    "running: {} accounts, {} publishing, next due {}",
+                    self.shared.config.accounts.len(),
+                    self.tasks.len(),
+                    next.map_or("none".to_string(), |t| t
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                );
+                self.notifier.status_if_changed(&status);
             }
             let clock = self.shared.clock.clone();
             // With nothing scheduled, wake hourly anyway: cheap, and it

@@ -22,6 +22,8 @@ pub struct Notifier {
     /// sd_watchdog_enabled(3) recommends.
     watchdog_every: Option<Duration>,
     last_ping: Option<Instant>,
+    /// The last STATUS= sent by [`Notifier::status_if_changed`].
+    last_status: String,
 }
 
 #[derive(Debug)]
@@ -67,6 +69,7 @@ impl Notifier {
             watchdog_every: target.as_ref().and(watchdog_every),
             target,
             last_ping: None,
+            last_status: String::new(),
         }
     }
 
@@ -97,6 +100,15 @@ impl Notifier {
 
     pub fn status(&self, status: &str) {
         self.send(&format!("STATUS={}", one_line(status)));
+    }
+
+    /// STATUS=, unless it says what the last one said (the loop calls this
+    /// on every turn).
+    pub fn status_if_changed(&mut self, status: &str) {
+        if self.last_status != status {
+            self.status(status);
+            self.last_status = status.to_string();
+        }
     }
 
     /// RELOADING=1: the service is re-reading its config; READY=1 ends it.
