@@ -158,4 +158,5 @@ herald is installed. Next steps (deploy/README.md explains each):
   4. Start it:           systemctl enable --now herald
   5. Watch it:           journalctl -u herald -f      (status: systemctl status herald)
   6. After editing the config:  systemctl reload herald
+  7. After an upgrade (this script again): systemctl restart herald
 EOF

@@ -113,3 +113,17 @@ fn the_unit_passes_systemd_analyze_verify_and_security() {
     assert!(out.status.success(), "deploy/check.sh failed:\n{said}");
     assert!(said.contains("must be <= 2.0"), "{said}");
 }
+
+#[test]
+fn an_unknown_argument_is_refused_with_the_usage() {
+    let out = Command::new(repo().join("deploy/install.sh"))
+        .arg("--prefx=/opt")
+        .env("DESTDIR", "/nonexistent-herald-test-root")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown argument '--prefx=/opt'"), "{err}");
+    assert!(err.contains("--uninstall"), "the usage follows: {err}");
+    assert!(!Path::new("/nonexistent-herald-test-root").exists());
+}
