@@ -56,7 +56,7 @@ if [ "$uninstall" = 1 ]; then
     if live && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
         systemctl disable --now herald.service 2>/dev/null || true
     fi
-    for f in "$bindir/herald" "$unitdir/herald.service" "$sysusersdir/herald.conf" "$tmpfilesdir/herald.conf" \
+    for f in "$bindir/herald" "$prefix/sbin/herald-add-account" "$unitdir/herald.service" "$sysusersdir/herald.conf" "$tmpfilesdir/herald.conf" \
         "$mandir/herald.1" "$bashdir/herald" "$zshdir/_herald" "$fishdir/herald.fish" "$docdir/README.md"; do
         if [ -e "$destdir$f" ]; then
             rm -f "$destdir$f"
@@ -103,6 +103,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 put 0755 "$binary" "$bindir/herald"
+put 0755 "$here/add-account.sh" "$prefix/sbin/herald-add-account"
 # The unit names the binary where it was installed.
 sed "s|^ExecStart=/usr/bin/herald |ExecStart=$bindir/herald |" "$here/herald.service" >"$tmp/herald.service"
 put 0644 "$tmp/herald.service" "$unitdir/herald.service"
@@ -150,9 +151,9 @@ fi
 cat <<EOF
 
 herald is installed. Next steps (deploy/README.md explains each):
-  1. Register accounts in $confdir/herald.toml; for each, a group and a queue
-     folder in /etc/sysusers.d/herald-accounts.conf and /etc/tmpfiles.d/herald-accounts.conf,
-     then: systemd-sysusers && systemd-tmpfiles --create
+  1. For each account, its owners' group and queue folder:
+         $prefix/sbin/herald-add-account ACCOUNT-ID OWNER-USER...
+     and its entry in $confdir/herald.toml (the script prints one to adapt).
   2. Put each account's platform tokens in $confdir/credentials/<account id> (mode 0600, root).
   3. Check the config:   sudo -u herald $bindir/herald status --config $confdir/herald.toml
   4. Start it:           systemctl enable --now herald

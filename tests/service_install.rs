@@ -30,6 +30,7 @@ fn read(root: &Path, path: &str) -> String {
 
 const SHIPPED: &[&str] = &[
     "usr/bin/herald",
+    "usr/sbin/herald-add-account",
     "usr/lib/systemd/system/herald.service",
     "usr/lib/sysusers.d/herald.conf",
     "usr/lib/tmpfiles.d/herald.conf",
@@ -126,4 +127,37 @@ fn an_unknown_argument_is_refused_with_the_usage() {
     assert!(err.contains("unknown argument '--prefx=/opt'"), "{err}");
     assert!(err.contains("--uninstall"), "the usage follows: {err}");
     assert!(!Path::new("/nonexistent-herald-test-root").exists());
+}
+
+fn add_account(root: &Path, args: &[&str]) -> Output {
+    Command::new(repo().join("deploy/add-account.sh"))
+        .args(args)
+        .env("DESTDIR", root)
+        .output()
+        .expect("running deploy/add-account.sh")
+}
+
+#[test]
+fn add_account_writes_each_line_once_and_refuses_bad_ids() {
+    let root = tempfile::tempdir().unwrap();
+    assert!(add_account(root.path(), &["tokyo-news", "hanako", "ken"])
+        .status
+        .success());
+    let again = add_account(root.path(), &["tokyo-news", "hanako", "mia"]);
+    assert!(again.status.success());
+    assert_eq!(
+        read(root.path(), "/etc/sysusers.d/herald-accounts.conf"),
+        "g herald-tokyo-news -\nm hanako herald-tokyo-news\nm ken herald-tokyo-news\nm mia herald-tokyo-news\n"
+    );
+    let tmpfiles = read(root.path(), "/etc/tmpfiles.d/herald-accounts.conf");
+    assert_eq!(tmpfiles.lines().count(), 2, "{tmpfiles}");
+    assert!(tmpfiles.starts_with("d  /var/spool/herald/tokyo-news 2770 herald herald-tokyo-news -\n"));
+    assert!(tmpfiles.contains("default:user:herald:rwX"), "{tmpfiles}");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("id = \"tokyo-news\""));
+
+    for bad in ["Tokyo", ".hidden", "a.b", "a-very-long-account-id-for-a-group"] {
+        let out = add_account(root.path(), &[bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad} was accepted");
+    }
+    assert_eq!(add_account(root.path(), &["ok", "Bad User"]).status.code(), Some(2));
 }
