@@ -313,11 +313,16 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
         None => Duration::from_secs(60),
     };
     let metrics_listen = match &raw.metrics.listen {
+        // A bare port means loopback: the figures name accounts.
+        Some(l) if l.get_ref().trim().parse::<u16>().is_ok() => Some(std::net::SocketAddr::from((
+            std::net::Ipv4Addr::LOCALHOST,
+            l.get_ref().trim().parse::<u16>().expect("checked"),
+        ))),
         Some(l) => Some(l.get_ref().parse::<std::net::SocketAddr>().map_err(|_| {
             c.error_at(
                 l.span().start,
                 format!(
-                    "metrics listen address \"{}\" is not an IP address and port; write it like \"127.0.0.1:9464\" (or leave [metrics] out to serve no metrics).",
+                    "metrics listen address \"{}\" is not an IP address and port; write it like \"127.0.0.1:9464\", or just a port (\"9464\") for loopback, or leave [metrics] out to serve no metrics.",
                     l.get_ref()
                 ),
             )
@@ -528,6 +533,28 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn metrics_listen_takes_an_address_or_a_loopback_port() {
+        let dir = setup(&[]);
+        let cfg = parse_in(&dir, "[metrics]\nlisten = \"9464\"\n").unwrap();
+        assert_eq!(cfg.metrics.listen, Some("127.0.0.1:9464".parse().unwrap()));
+        let cfg = parse_in(&dir, "[metrics]\nlisten = \"[::1]:9000\"\n").unwrap();
+        assert_eq!(cfg.metrics.listen, Some("[::1]:9000".parse().unwrap()));
+        assert_eq!(parse_in(&dir, "").unwrap().metrics.listen, None);
+        let err = parse_in(&dir, "[metrics]\nlisten = \"localhost:9464\"\n").unwrap_err();
+        assert!(err.message.contains("is not an IP address and port"), "{}", err.message);
+        assert_eq!(err.position.unwrap().line, 9);
+    }
+
+    #[test]
+    fn stop_grace_is_a_duration() {
+        let dir = setup(&[]);
+        let text = "[daemon]\nqueue_dir = \"queue\"\nstate_dir = \"state\"\nbaseline = \"company\"\nstop_grace = \"10s\"\n\n[rulebooks.company.rules.length]\nseverity = \"block\"\n";
+        let cfg = super::super::parse(&dir.path().join("herald.toml"), text).unwrap();
+        assert_eq!(cfg.daemon.stop_grace, Duration::from_secs(10));
+        assert_eq!(parse_in(&dir, "").unwrap().daemon.stop_grace, Duration::from_secs(60));
     }
 
     #[test]
