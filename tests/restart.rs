@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::{utc, Env, TOKYO};
 use herald::config::PlatformKind;
 use herald::platform::sandbox::Sandbox;
-use herald::platform::{BoxFuture, Outgoing, Platform, PublishError, Published};
+use herald::platform::{BoxFuture, Outgoing, Platform, Progress, PublishError, Published};
 use herald::store::State;
 
 /// The sandbox, with a fault after the post is made: on the calls listed in
@@ -28,10 +28,14 @@ impl Platform for FaultAfterSend {
         PlatformKind::Sandbox
     }
 
-    fn publish<'a>(&'a self, post: &'a Outgoing) -> BoxFuture<'a, Result<Published, PublishError>> {
+    fn publish<'a>(
+        &'a self,
+        post: &'a Outgoing,
+        progress: &'a dyn Progress,
+    ) -> BoxFuture<'a, Result<Published, PublishError>> {
         Box::pin(async move {
             let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-            let result = self.inner.publish(post).await;
+            let result = self.inner.publish(post, progress).await;
             if self.fail_on.contains(&n) {
                 if self.panic {
                     panic!("simulated crash after the post was made (call {n})");

@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{Env, TOKYO};
 use herald::config::PlatformKind;
 use herald::platform::sandbox::Sandbox;
-use herald::platform::{BoxFuture, Outgoing, Platform, PublishError, Published};
+use herald::platform::{BoxFuture, Outgoing, Platform, Progress, PublishError, Published};
 use herald::store::State;
 use tokio::sync::{oneshot, Notify};
 
@@ -29,10 +29,14 @@ impl Platform for SlowAnswer {
         PlatformKind::Sandbox
     }
 
-    fn publish<'a>(&'a self, post: &'a Outgoing) -> BoxFuture<'a, Result<Published, PublishError>> {
+    fn publish<'a>(
+        &'a self,
+        post: &'a Outgoing,
+        progress: &'a dyn Progress,
+    ) -> BoxFuture<'a, Result<Published, PublishError>> {
         Box::pin(async move {
             self.calls.fetch_add(1, Ordering::SeqCst);
-            let made = self.inner.publish(post).await;
+            let made = self.inner.publish(post, progress).await;
             self.started.notify_one();
             tokio::time::sleep(self.answer_after).await;
             made

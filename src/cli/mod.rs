@@ -1,9 +1,11 @@
 //! The command line: one file per subcommand. Each renders a table for
 //! people or `--json` for programs; none reaches into the daemon's internals.
 
+mod auth;
 mod check;
 mod completions;
 mod man;
+mod preview;
 mod run;
 mod status;
 
@@ -31,6 +33,10 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Show accounts, their deliveries per state and the next due time.
     Status(status::StatusArgs),
+    /// Show the exact requests herald would send to X for a post file, without sending them.
+    Preview(preview::PreviewArgs),
+    /// Connect an account with OAuth 2.0: `herald auth x ACCOUNT`.
+    Auth(auth::AuthArgs),
     /// Print shell completions (bash, zsh or fish) generated from this command line.
     Completions(completions::CompletionsArgs),
     /// Print the herald(1) manual page (roff).
@@ -45,6 +51,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&config, args),
         Command::Check(args) => check::run(&config, args),
         Command::Status(args) => status::run(&config, args),
+        Command::Preview(args) => preview::run(&config, args),
+        Command::Auth(args) => auth::run(&config, args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
     }

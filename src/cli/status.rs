@@ -62,6 +62,7 @@ pub fn run(config_path: &Path, args: StatusArgs) -> ExitCode {
                     "paused": false,
                     "counts": counts,
                     "next_due": next.map(|t| crate::schedule::rfc3339_in(t, a.time_zone)),
+                    "needs_reauth": crate::platform::needs_reauth(&config, a),
                 })
             })
             .collect();
@@ -93,6 +94,11 @@ pub fn run(config_path: &Path, args: StatusArgs) -> ExitCode {
         table.push(row);
     }
     print!("{}", render_table(&table));
+    for (a, _, _) in &rows {
+        if let Some(why) = crate::platform::needs_reauth(&config, a) {
+            println!("{} needs re-authorization: {why}", a.id);
+        }
+    }
     ExitCode::SUCCESS
 }
 

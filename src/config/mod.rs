@@ -36,6 +36,7 @@ pub struct Config {
     pub path: PathBuf,
     pub daemon: DaemonSettings,
     pub sandbox: SandboxSettings,
+    pub x: XSettings,
     /// Accounts by id, in id order so listings are stable.
     pub accounts: BTreeMap<String, Account>,
     pub rulebooks: BTreeMap<String, Rulebook>,
@@ -70,6 +71,22 @@ pub struct DaemonSettings {
 pub struct SandboxSettings {
     /// The length limit the sandbox platform enforces, in characters.
     pub max_length: usize,
+}
+
+/// `[platforms.x]`: how herald reaches X and where the accounts' credentials are.
+#[derive(Debug, Clone)]
+pub struct XSettings {
+    /// The API's base URL, without a trailing slash (tests point it at a fake).
+    pub api_base: String,
+    /// Where `herald auth x` sends the owner to authorize herald.
+    pub authorize_url: String,
+    /// The folder with the credential files (`x-<account>.json`), used when
+    /// systemd's `$CREDENTIALS_DIRECTORY` is not set.
+    pub credentials_dir: Option<PathBuf>,
+    /// How long one request may take before herald gives up on it.
+    pub timeout: Duration,
+    /// The longest herald waits between two polls of a video's processing.
+    pub max_poll_wait: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

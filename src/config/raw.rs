@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use super::{
     parse_duration, Account, Config, ConfigError, DaemonSettings, MetricsSettings, PlatformKind, QuietHours,
-    RuleSettings, Rulebook, SandboxSettings, Severity, StalePolicy,
+    RuleSettings, Rulebook, SandboxSettings, Severity, StalePolicy, XSettings,
 };
 use crate::source::Position;
 
@@ -64,6 +64,18 @@ struct RawDefaults {
 struct RawPlatforms {
     #[serde(default)]
     sandbox: RawSandbox,
+    #[serde(default)]
+    x: RawX,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawX {
+    api_base: Option<Spanned<String>>,
+    authorize_url: Option<String>,
+    credentials_dir: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    max_poll_wait: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -442,8 +454,45 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
         sandbox: SandboxSettings {
             max_length: raw.platforms.sandbox.max_length.unwrap_or(280),
         },
+        x: x_settings(&c, &raw.platforms.x)?,
         accounts,
         rulebooks,
+    })
+}
+
+/// `[platforms.x]`: where the API is, where credentials are, how long to wait.
+fn x_settings(c: &Checker<'_>, raw: &RawX) -> Result<XSettings, ConfigError> {
+    let api_base = match &raw.api_base {
+        Some(v) => {
+            let base = v.get_ref().trim_end_matches('/').to_string();
+            if !(base.starts_with("https://") || base.starts_with("http://")) {
+                return Err(c.error_at(
+                    v.span().start,
+                    format!(
+                        "api_base \"{}\" is not an http(s) URL; leave it out to use https://api.x.com.",
+                        v.get_ref()
+                    ),
+                ));
+            }
+            base
+        }
+        None => "https://api.x.com".to_string(),
+    };
+    Ok(XSettings {
+        api_base,
+        authorize_url: raw
+            .authorize_url
+            .clone()
+            .unwrap_or_else(|| "https://x.com/i/oauth2/authorize".to_string()),
+        credentials_dir: raw.credentials_dir.as_ref().map(|d| c.resolve(d.get_ref())),
+        timeout: match &raw.timeout {
+            Some(v) => c.duration(v, "timeout")?,
+            None => Duration::from_secs(30),
+        },
+        max_poll_wait: match &raw.max_poll_wait {
+            Some(v) => c.duration(v, "max_poll_wait")?,
+            None => Duration::from_secs(30),
+        },
     })
 }
 

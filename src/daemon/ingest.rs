@@ -226,6 +226,8 @@ impl FileInPass<'_> {
             reason: None,
             attempts: vec![],
             published: None,
+            parts_done: Vec::new(),
+            unsure_since: None,
             created_at: now,
             updated_at: now,
         }

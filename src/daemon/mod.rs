@@ -99,7 +99,7 @@ impl Daemon {
         let mut guidelines = BTreeMap::new();
         let mut metrics = BTreeMap::new();
         for account in config.accounts.values() {
-            platforms.insert(account.id.clone(), platform::connect(&config, account)?);
+            platforms.insert(account.id.clone(), platform::connect(&config, account, clock.clone())?);
             guidelines.insert(account.id.clone(), Guidelines::for_account(&config, account));
             metrics.insert(account.id.clone(), platform::metric_for(&config, account.platform));
         }
@@ -273,6 +273,17 @@ impl Daemon {
         // The endpoint reads the config of the moment: reloads update `view`.
         let (view, metrics_server) = self.serve_metrics()?;
         tracing::info!(accounts = self.shared.config.accounts.len(), "herald is running");
+        // Say at start-up, not at the first post, when credentials do not
+        // work; in the background, so a slow platform delays nothing.
+        for (id, platform) in &self.shared.platforms {
+            let (id, platform) = (id.clone(), platform.clone());
+            tokio::spawn(async move {
+                match platform.check_account().await {
+                    Ok(handle) => tracing::info!(account = %id, handle = %handle, "the account's credentials work"),
+                    Err(e) => tracing::error!(account = %id, "the account's credentials do not work: {e}"),
+                }
+            });
+        }
         self.notifier.status("scanning the queue");
         let mut ready = false;
         loop {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{ingest, notes, Shared};
-use crate::platform::{Outgoing, OutgoingMedia, OutgoingPart, PublishError};
+use crate::platform::{BoxFuture, Outgoing, OutgoingMedia, OutgoingPart, Progress, PublishError};
 use crate::queue;
 use crate::store::{Attempt, Cursor, Delivery, Publication, State, StoreError};
 
@@ -58,7 +58,43 @@ fn outgoing(shared: &Shared, d: &Delivery) -> Result<Outgoing, String> {
         delivery_id: d.id.clone(),
         idempotency_key: d.id.clone(),
         parts,
+        done: d.parts_done.clone(),
+        unsure_since: d.unsure_since,
     })
+}
+
+/// Records each thread part durably as the platform reports it, so that a
+/// crash or a failure later in the thread resumes after it.
+struct StoreProgress {
+    shared: Arc<Shared>,
+    delivery: String,
+}
+
+impl Progress for StoreProgress {
+    fn part_published<'a>(&'a self, index: usize, remote_id: &'a str) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let store = &self.shared.store;
+            let mut d = store
+                .delivery(&self.delivery)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("delivery {} vanished from the store", self.delivery))?;
+            if d.parts_done.len() == index {
+                d.parts_done.push(remote_id.to_string());
+            } else if d.parts_done.get(index).map(String::as_str) != Some(remote_id) {
+                return Err(format!(
+                    "part {} reported out of order ({} parts recorded)",
+                    index + 1,
+                    d.parts_done.len()
+                ));
+            }
+            // The part exists now; what is known about it is no longer unsure.
+            d.unsure_since = None;
+            store.put_delivery(&d).map_err(|e| e.to_string())?;
+            store.flush().await.map_err(|e| e.to_string())?;
+            tracing::info!(account = %d.account, delivery = %d.id, part = index + 1, "part published");
+            Ok(())
+        })
+    }
 }
 
 /// Publishes one delivery. Errors are only store errors; platform answers
@@ -82,10 +118,20 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
     let result = match outgoing(&shared, &d) {
         Ok(post) => {
             let platform = shared.platforms[&d.account].clone();
-            platform.publish(&post).await
+            let progress = StoreProgress {
+                shared: shared.clone(),
+                delivery: d.id.clone(),
+            };
+            platform.publish(&post, &progress).await
         }
         Err(why) => Err(PublishError::Permanent(why)),
     };
+    // The parts recorded during the request (StoreProgress wrote them).
+    if let Some(current) = shared.store.delivery(&d.id)? {
+        d.parts_done = current.parts_done;
+        d.unsure_since = current.unsure_since;
+    }
+    let started_at = now;
     let now = shared.clock.now();
     shared
         .telemetry
@@ -103,6 +149,8 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
                 url: p.url.clone(),
                 remote_ids: p.remote_ids.clone(),
             });
+            d.parts_done = p.remote_ids.clone();
+            d.unsure_since = None;
             d.transition(State::Published, None, now);
             let mut rec = shared.store.account(&d.account)?;
             rec.last_published = Some(now);
@@ -122,7 +170,20 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
             }
             tracing::info!(account = %d.account, delivery = %d.id, url = p.url.as_deref().unwrap_or(""), "published");
         }
-        Err(PublishError::Transient(why)) | Err(PublishError::Unknown(why)) if n < MAX_ATTEMPTS => {
+        Err(PublishError::Unknown(why)) if n < MAX_ATTEMPTS => {
+            attempt.outcome = Some(format!("outcome unknown: {why}"));
+            d.unsure_since = Some(started_at);
+            d.due = now + backoff(&d.id, n);
+            d.transition(
+                State::Scheduled,
+                Some(format!(
+                    "attempt {n} may or may not have gone through ({why}); herald checks the account's posts before trying again"
+                )),
+                now,
+            );
+            tracing::warn!(account = %d.account, delivery = %d.id, attempt = n, "outcome unknown, will reconcile: {why}");
+        }
+        Err(PublishError::Transient(why)) if n < MAX_ATTEMPTS => {
             attempt.outcome = Some(why.clone());
             d.due = now + backoff(&d.id, n);
             d.transition(
@@ -153,9 +214,19 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
         }
         Err(PublishError::Permanent(why)) => {
             attempt.outcome = Some(why.clone());
+            let partial = if d.parts_done.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (the first {} of {} parts were already published, as {}; retract them if the thread must not stand half-done)",
+                    d.parts_done.len(),
+                    d.text.len(),
+                    d.parts_done.join(", ")
+                )
+            };
             d.transition(
                 State::Rejected,
-                Some(format!("{} refused the post: {why}", account.platform.name())),
+                Some(format!("{} refused the post: {why}{partial}", account.platform.name())),
                 now,
             );
             tracing::warn!(account = %d.account, delivery = %d.id, "refused by the platform: {why}");
@@ -191,7 +262,8 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
 
 /// Deliveries left in `publishing` by a crash: their outcome is unknown. They
 /// are retried with the same idempotency key, which platforms that support
-/// it (and the sandbox) answer without posting twice.
+/// it (and the sandbox) answer without posting twice; platforms without one
+/// (X) look for the post first (`unsure_since`).
 pub(crate) fn recover_interrupted(shared: &Shared, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut n = 0;
     for mut d in shared
@@ -201,15 +273,16 @@ pub(crate) fn recover_interrupted(shared: &Shared, now: DateTime<Utc>) -> Result
         .filter(|d| d.state == State::Publishing)
     {
         let attempt = d.attempts.len();
+        d.unsure_since = d.attempts.last().map(|a| a.started_at).or(Some(now));
         d.transition(
             State::Scheduled,
             Some(format!(
-                "herald stopped during attempt {attempt}; it tries again with the same idempotency key"
+                "herald stopped during attempt {attempt}; it tries again with the same idempotency key (on X, after checking the account's posts for it)"
             )),
             now,
         );
         shared.store.put_delivery(&d)?;
-        tracing::warn!(account = %d.account, delivery = %d.id, "outcome of attempt {attempt} unknown; retrying with the same idempotency key");
+        tracing::warn!(account = %d.account, delivery = %d.id, "outcome of attempt {attempt} unknown; retrying with the same idempotency key, or after reconciling where the platform has none");
         n += 1;
     }
     shared.store.flush_blocking()?;

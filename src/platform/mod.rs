@@ -41,6 +41,29 @@ pub struct Outgoing {
     /// publish it once however often herald asks.
     pub idempotency_key: String,
     pub parts: Vec<OutgoingPart>,
+    /// Remote ids of the leading parts an earlier attempt already published
+    /// (a thread resumes after them instead of starting over).
+    pub done: Vec<String>,
+    /// Set when an earlier attempt, started at this instant, ended without
+    /// knowing whether the platform made the post: platforms without
+    /// idempotency look for it before posting again.
+    pub unsure_since: Option<DateTime<Utc>>,
+}
+
+/// Where a platform reports each part as soon as it exists, so that the
+/// daemon records it durably before the next part is sent.
+pub trait Progress: Send + Sync {
+    /// Part `index` (0-based) now exists as `remote_id`.
+    fn part_published<'a>(&'a self, index: usize, remote_id: &'a str) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// Progress that goes nowhere (previews, one-off calls).
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn part_published<'a>(&'a self, _index: usize, _remote_id: &'a str) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// What the platform made.
@@ -75,8 +98,13 @@ pub enum PublishError {
 /// A platform's API, for one account.
 pub trait Platform: Send + Sync {
     fn kind(&self) -> PlatformKind;
-    /// Publishes every part of a post (a thread as a chain of replies).
-    fn publish<'a>(&'a self, post: &'a Outgoing) -> BoxFuture<'a, Result<Published, PublishError>>;
+    /// Publishes every part of a post not in `post.done` (a thread as a
+    /// chain of replies), telling `progress` about each part as it succeeds.
+    fn publish<'a>(
+        &'a self,
+        post: &'a Outgoing,
+        progress: &'a dyn Progress,
+    ) -> BoxFuture<'a, Result<Published, PublishError>>;
     /// Deletes published posts (retraction).
     fn delete<'a>(&'a self, remote_ids: &'a [String]) -> BoxFuture<'a, Result<(), PublishError>>;
     /// Checks that the account's credentials work; returns the handle the platform knows.
@@ -92,9 +120,15 @@ pub struct ConnectError {
 }
 
 /// Builds the platform client for an account.
-pub fn connect(config: &Config, account: &Account) -> Result<Arc<dyn Platform>, ConnectError> {
+/// `clock` is the daemon's: token expiry and rate-limit resets are read on it.
+pub fn connect(
+    config: &Config,
+    account: &Account,
+    clock: Arc<dyn crate::schedule::Clock>,
+) -> Result<Arc<dyn Platform>, ConnectError> {
     match account.platform {
         PlatformKind::Sandbox => Ok(Arc::new(sandbox::Sandbox::new(&config.daemon.state_dir, &account.id, &account.handle))),
+        PlatformKind::X => Ok(Arc::new(x::XClient::connect(config, account, clock)?)),
         other => Err(ConnectError {
             account: account.id.clone(),
             message: format!(
@@ -102,6 +136,15 @@ pub fn connect(config: &Config, account: &Account) -> Result<Arc<dyn Platform>, 
                 other.name()
             ),
         }),
+    }
+}
+
+/// Why an account cannot publish until an admin re-authorizes it (a failed
+/// OAuth 2.0 refresh), as recorded in the state folder; for `herald status`.
+pub fn needs_reauth(config: &Config, account: &Account) -> Option<String> {
+    match account.platform {
+        PlatformKind::X => x::credentials::needs_reauth(config, account),
+        _ => None,
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use serde_json::json;
 
-use super::{BoxFuture, Outgoing, Platform, PublishError, Published};
+use super::{BoxFuture, Outgoing, Platform, Progress, PublishError, Published};
 use crate::config::PlatformKind;
 
 pub struct Sandbox {
@@ -115,7 +115,13 @@ impl Platform for Sandbox {
         PlatformKind::Sandbox
     }
 
-    fn publish<'a>(&'a self, post: &'a Outgoing) -> BoxFuture<'a, Result<Published, PublishError>> {
+    // The sandbox publishes a whole post at once, idempotently, so it has no
+    // per-part progress to report.
+    fn publish<'a>(
+        &'a self,
+        post: &'a Outgoing,
+        _progress: &'a dyn Progress,
+    ) -> BoxFuture<'a, Result<Published, PublishError>> {
         let outbox = self.outbox.clone();
         let account = self.account.clone();
         let handle = self.handle.clone();

@@ -124,6 +124,14 @@ pub struct Delivery {
     pub reason: Option<String>,
     pub attempts: Vec<Attempt>,
     pub published: Option<Publication>,
+    /// Remote ids of the thread parts already published, in order, recorded
+    /// one by one as they succeed so that a retry resumes after them.
+    #[serde(default)]
+    pub parts_done: Vec<String>,
+    /// When the attempt whose outcome is unknown (timeout after sending, a
+    /// crash mid-request) started; the next attempt reconciles first.
+    #[serde(default)]
+    pub unsure_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

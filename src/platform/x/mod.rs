@@ -1,9 +1,16 @@
-//! X (Twitter) API v2. So far: X's weighted text length, exactly as
-//! twitter-text 3.1.0 counts it, and the OAuth 1.0a request signer. The
-//! client itself (posting, threads, media, rate limits) is not built yet.
+//! X (Twitter) API v2: X's weighted text length exactly as twitter-text
+//! 3.1.0 counts it, OAuth 1.0a signing, OAuth 2.0 (PKCE, rotating refresh
+//! tokens), the credentials files, the request bodies, and the client that
+//! publishes threads with media.
 
+pub mod client;
+pub mod credentials;
 pub mod length;
 pub mod oauth1;
+pub mod oauth2;
+pub mod requests;
+
+pub use client::XClient;
 
 use crate::guidelines::TextMetric;
 

@@ -1,0 +1,636 @@
+//! The X API v2 client for one account: posts (threads as chains of
+//! replies, each part reported as it exists), media (simple upload for
+//! images; initialize/append/finalize and `processing_info` polling for video
+//! and GIF; alt text), deletion, `users/me`, and the classification of every
+//! answer into what the daemon should do next.
+//!
+//! X offers no idempotency key, so an attempt whose outcome is unknown (a
+//! timeout or a lost answer after the request went out) is reconciled by
+//! reading the account's recent posts for the same text before posting again.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use chrono::{DateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use serde_json::Value;
+
+use super::credentials::{self, XCredentials};
+use super::{oauth1, oauth2, requests};
+use crate::config::{Account, Config, PlatformKind};
+use crate::platform::{BoxFuture, ConnectError, Outgoing, OutgoingMedia, Platform, Progress, PublishError, Published};
+use crate::schedule::Clock;
+
+/// How the client proves who it acts for.
+enum Auth {
+    OAuth1(oauth1::Credentials),
+    OAuth2(Box<oauth2::Session>),
+}
+
+/// An X account's API client.
+pub struct XClient {
+    account: String,
+    handle: String,
+    api: String,
+    http: reqwest::Client,
+    auth: Auth,
+    user_id: tokio::sync::Mutex<Option<String>>,
+    max_poll_wait: Duration,
+    clock: Arc<dyn Clock>,
+    /// Set when X said the account's posting limit is used up
+    /// (`x-rate-limit-remaining: 0`): no post is sent before this instant.
+    posts_blocked_until: Mutex<Option<DateTime<Utc>>>,
+}
+
+/// An HTTP answer, whatever its status.
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+/// What a transport error means, in words without URLs or headers.
+pub(crate) fn describe_reqwest(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "no answer in time".to_string()
+    } else if e.is_connect() {
+        "cannot connect".to_string()
+    } else if e.is_body() || e.is_decode() {
+        "the answer was cut off".to_string()
+    } else {
+        "the connection failed".to_string()
+    };
+    // The source chain says "connection reset", "connection closed before
+    // message completed"… and never carries headers (where tokens are).
+    let mut detail = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        what
+    } else {
+        format!("{what} ({detail})")
+    }
+}
+
+fn header_i64(headers: &HeaderMap, name: &str) -> Option<i64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// When a 429 ends: the later of the endpoint's window reset and, if the
+/// daily user limit is spent, its reset.
+fn rate_limit_until(headers: &HeaderMap, now: DateTime<Utc>) -> DateTime<Utc> {
+    let epoch = |s: i64| Utc.timestamp_opt(s, 0).single();
+    let mut until = header_i64(headers, "x-rate-limit-reset").and_then(epoch);
+    if header_i64(headers, "x-user-limit-24hour-remaining") == Some(0) {
+        if let Some(daily) = header_i64(headers, "x-user-limit-24hour-reset").and_then(epoch) {
+            until = Some(until.map_or(daily, |u| u.max(daily)));
+        }
+    }
+    // Without a usable header, wait one whole rate-limit window.
+    until.unwrap_or(now + TimeDelta::minutes(15))
+}
+
+/// When a successful answer says the limit is now used up: until when.
+fn exhausted_until(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let window = header_i64(headers, "x-rate-limit-remaining") == Some(0);
+    let daily = header_i64(headers, "x-user-limit-24hour-remaining") == Some(0);
+    (window || daily)
+        .then(|| rate_limit_until(headers, now))
+        .filter(|t| *t > now)
+}
+
+/// A post's text as reconciliation compares it: X answers with `&`, `<`
+/// and `>` escaped and every URL replaced by a t.co link, so both sides are
+/// unescaped, NFC-normalised and have their URLs masked.
+pub fn comparable(text: &str) -> String {
+    let unescaped = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    let measured = super::length::weighted_length(&unescaped);
+    let mut out = String::new();
+    let mut at = 0;
+    for url in &measured.urls {
+        out.push_str(&measured.normalized[at..url.start]);
+        out.push('\u{1}');
+        at = url.end;
+    }
+    out.push_str(&measured.normalized[at..]);
+    out.trim().to_string()
+}
+
+/// X's own words from a problem body: `detail`, plus each `errors[].message`.
+pub fn problem_detail(status: u16, body: &Value) -> String {
+    let messages: Vec<&str> = body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    let head = body["detail"]
+        .as_str()
+        .or_else(|| body["title"].as_str())
+        .map(String::from)
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    if messages.is_empty() {
+        head
+    } else {
+        format!("{head} {}", messages.join(" "))
+    }
+}
+
+fn encode_query(query: &[(&str, String)]) -> String {
+    query
+        .iter()
+        .map(|(k, v)| format!("{}={}", oauth1::percent_encode(k), oauth1::percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl XClient {
+    /// Builds the client for an account from its credentials file.
+    pub fn connect(config: &Config, account: &Account, clock: Arc<dyn Clock>) -> Result<XClient, ConnectError> {
+        let fail = |message: String| ConnectError {
+            account: account.id.clone(),
+            message,
+        };
+        let dir = credentials::credentials_dir(config).map_err(|e| fail(e.to_string()))?;
+        let path = credentials::credentials_file(&dir, &account.id);
+        let creds = credentials::read_credentials(&path).map_err(|e| fail(e.to_string()))?;
+        XClient::new(
+            account,
+            &config.x.api_base,
+            creds,
+            credentials::token_state_file(config, account),
+            config.x.timeout,
+            config.x.max_poll_wait,
+            clock,
+        )
+        .map_err(fail)
+    }
+
+    /// Builds a client from credentials already read.
+    pub fn new(
+        account: &Account,
+        api_base: &str,
+        creds: XCredentials,
+        token_state: PathBuf,
+        timeout: Duration,
+        max_poll_wait: Duration,
+        clock: Arc<dyn Clock>,
+    ) -> Result<XClient, String> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot set up HTTP: {e}"))?;
+        let api = api_base.trim_end_matches('/').to_string();
+        let auth = match creds {
+            XCredentials::OAuth1(keys) => Auth::OAuth1(keys.credentials()),
+            XCredentials::OAuth2(tokens) => Auth::OAuth2(Box::new(
+                oauth2::Session::open(
+                    &account.id,
+                    format!("{api}/2/oauth2/token"),
+                    tokens,
+                    token_state,
+                    clock.clone(),
+                )
+                .map_err(|e| e.to_string())?,
+            )),
+        };
+        Ok(XClient {
+            account: account.id.clone(),
+            handle: account.handle.trim_start_matches('@').to_string(),
+            api,
+            http,
+            auth,
+            user_id: tokio::sync::Mutex::new(None),
+            max_poll_wait,
+            clock,
+            posts_blocked_until: Mutex::new(None),
+        })
+    }
+
+    /// One request, with the account's authorization; a 401 under OAuth 2.0
+    /// refreshes the token once and repeats the request. `posting` marks the
+    /// request that makes a post: an error after it may have gone out is
+    /// `Unknown`, not `Transient`.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        posting: bool,
+    ) -> Result<Answer, PublishError> {
+        let url = if query.is_empty() {
+            format!("{}{path}", self.api)
+        } else {
+            format!("{}{path}?{}", self.api, encode_query(query))
+        };
+        let mut refreshed = false;
+        loop {
+            let (authorization, bearer) = match &self.auth {
+                Auth::OAuth1(creds) => (
+                    oauth1::authorize(creds, method.as_str(), &url, &[])
+                        .map_err(|e| PublishError::Permanent(format!("cannot sign the request: {e}")))?,
+                    None,
+                ),
+                Auth::OAuth2(session) => {
+                    let token = session.access_token(&self.http).await?;
+                    (format!("Bearer {token}"), Some(token))
+                }
+            };
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .header("authorization", authorization);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let what = format!("{method} {path}");
+            let unsent_or_unknown = |e: reqwest::Error| {
+                let why = format!("{what}: {}", describe_reqwest(&e));
+                if e.is_connect() || !posting {
+                    PublishError::Transient(why)
+                } else {
+                    PublishError::Unknown(why)
+                }
+            };
+            let resp = req.send().await.map_err(unsent_or_unknown)?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let bytes = resp.bytes().await.map_err(unsent_or_unknown)?;
+            let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            if let (Some(limit), Some(left)) = (
+                header_i64(&headers, "x-rate-limit-limit"),
+                header_i64(&headers, "x-rate-limit-remaining"),
+            ) {
+                tracing::debug!(account = %self.account, request = %what, limit, left, "X rate limit");
+            }
+            match status {
+                200..=299 => {
+                    if posting {
+                        if let Some(until) = exhausted_until(&headers, self.clock.now()) {
+                            tracing::warn!(account = %self.account, "X's posting limit is used up until {until}");
+                            *self.posts_blocked_until.lock().expect("not poisoned") = Some(until);
+                        }
+                    }
+                    return Ok(Answer { status, body });
+                }
+                401 => match (&self.auth, bearer) {
+                    (Auth::OAuth2(session), Some(used)) if !refreshed => {
+                        refreshed = true;
+                        session.refresh_after_401(&self.http, &used).await?;
+                        continue;
+                    }
+                    (Auth::OAuth2(session), _) => {
+                        let why = format!(
+                            "X refused a freshly refreshed token for {what} (401); run `herald auth x {}`",
+                            self.account
+                        );
+                        session.mark_needs_reauth(&why).await;
+                        return Err(PublishError::NeedsReauth(why));
+                    }
+                    (Auth::OAuth1(_), _) => {
+                        return Err(PublishError::NeedsReauth(format!(
+                            "X refused the account's OAuth 1.0a keys for {what} (401 {}); check the keys in the credentials file x-{}.json",
+                            problem_detail(status, &body),
+                            self.account
+                        )))
+                    }
+                },
+                429 => {
+                    let now = self.clock.now();
+                    return Err(PublishError::RateLimited {
+                        until: rate_limit_until(&headers, now),
+                        detail: format!("{what}: {}", problem_detail(status, &body)),
+                    });
+                }
+                500..=599 => {
+                    return Err(PublishError::Transient(format!(
+                        "{what}: X answered {status} ({})",
+                        problem_detail(status, &body)
+                    )))
+                }
+                _ => return Ok(Answer { status, body }),
+            }
+        }
+    }
+
+    /// [`XClient::send`], with every answer that is not a success turned into a refusal.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        posting: bool,
+    ) -> Result<Value, PublishError> {
+        let a = self.send(method, path, query, body, posting).await?;
+        if (200..300).contains(&a.status) {
+            Ok(a.body)
+        } else {
+            Err(PublishError::Permanent(problem_detail(a.status, &a.body)))
+        }
+    }
+
+    /// The account's numeric id, from `GET /2/users/me` (cached).
+    async fn user_id(&self) -> Result<String, PublishError> {
+        let mut cached = self.user_id.lock().await;
+        if let Some(id) = cached.as_ref() {
+            return Ok(id.clone());
+        }
+        let me = self.call(Method::GET, "/2/users/me", &[], None, false).await?;
+        let id = me["data"]["id"]
+            .as_str()
+            .ok_or_else(|| PublishError::Transient("GET /2/users/me answered without an id".into()))?
+            .to_string();
+        *cached = Some(id.clone());
+        Ok(id)
+    }
+
+    /// Looks for a post an earlier attempt may have made: same text, same
+    /// reply target, made since `since` (a little earlier, for clock skew).
+    async fn find_post(
+        &self,
+        user_id: &str,
+        text: &str,
+        reply_to: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Option<String>, PublishError> {
+        let start = (since - TimeDelta::minutes(5)).to_rfc3339_opts(SecondsFormat::Secs, true);
+        let timeline = self
+            .call(
+                Method::GET,
+                &format!("/2/users/{user_id}/tweets"),
+                &[
+                    ("max_results", "100".to_string()),
+                    ("start_time", start),
+                    ("tweet.fields", "created_at,referenced_tweets".to_string()),
+                ],
+                None,
+                false,
+            )
+            .await
+            .map_err(|e| match e {
+                // Without the timeline herald cannot know: never post blind.
+                PublishError::Permanent(why) => {
+                    PublishError::Transient(format!("cannot read the account's posts to reconcile: {why}"))
+                }
+                other => other,
+            })?;
+        let wanted = comparable(text);
+        let found = timeline["data"].as_array().into_iter().flatten().find(|p| {
+            let replied_to = p["referenced_tweets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|r| r["type"] == "replied_to")
+                .and_then(|r| r["id"].as_str());
+            p["text"].as_str().map(comparable).as_deref() == Some(wanted.as_str()) && replied_to == reply_to
+        });
+        Ok(found.and_then(|p| p["id"].as_str()).map(String::from))
+    }
+
+    /// Uploads one file and sets its alt text; returns the media id.
+    async fn upload(&self, media: &OutgoingMedia) -> Result<String, PublishError> {
+        let kind = requests::media_kind(&media.path).map_err(PublishError::Permanent)?;
+        let name = media
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes = tokio::fs::read(&media.path)
+            .await
+            .map_err(|e| PublishError::Permanent(format!("cannot read the media file {name}: {e}")))?;
+        let id = if kind.chunked {
+            self.upload_chunked(&name, &bytes, kind).await?
+        } else {
+            let body = requests::simple_upload(&BASE64.encode(&bytes), kind);
+            let answer = self
+                .call(Method::POST, "/2/media/upload", &[], Some(&body), false)
+                .await?;
+            media_id(&answer, &name)?
+        };
+        if let Some(alt) = media.alt.as_deref().filter(|a| !a.is_empty()) {
+            let body = requests::alt_text(&id, alt);
+            self.call(Method::POST, "/2/media/metadata", &[], Some(&body), false)
+                .await?;
+        }
+        Ok(id)
+    }
+
+    async fn upload_chunked(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        kind: requests::MediaKind,
+    ) -> Result<String, PublishError> {
+        let init = requests::initialize_upload(bytes.len() as u64, kind);
+        let answer = self
+            .call(Method::POST, "/2/media/upload/initialize", &[], Some(&init), false)
+            .await?;
+        let id = media_id(&answer, name)?;
+        for (i, chunk) in bytes.chunks(requests::CHUNK_BYTES).enumerate() {
+            let body = requests::append_upload(&BASE64.encode(chunk), i);
+            self.call(
+                Method::POST,
+                &format!("/2/media/upload/{id}/append"),
+                &[],
+                Some(&body),
+                false,
+            )
+            .await?;
+        }
+        let mut answer = self
+            .call(
+                Method::POST,
+                &format!("/2/media/upload/{id}/finalize"),
+                &[],
+                None,
+                false,
+            )
+            .await?;
+        // Bounded: a video X never finishes processing must not hold the
+        // account's publishing task forever.
+        for _ in 0..120 {
+            let info = &answer["data"]["processing_info"];
+            match info["state"].as_str() {
+                None | Some("succeeded") => return Ok(id),
+                Some("failed") => {
+                    return Err(PublishError::Permanent(format!(
+                        "X could not process {name}: {}",
+                        info["error"]["message"].as_str().unwrap_or("no reason given")
+                    )))
+                }
+                Some(_) => {
+                    let after = Duration::from_secs(info["check_after_secs"].as_u64().unwrap_or(1));
+                    tokio::time::sleep(after.min(self.max_poll_wait)).await;
+                    answer = self
+                        .call(
+                            Method::GET,
+                            "/2/media/upload",
+                            &[("command", "STATUS".to_string()), ("media_id", id.clone())],
+                            None,
+                            false,
+                        )
+                        .await?;
+                }
+            }
+        }
+        Err(PublishError::Transient(format!(
+            "X is still processing {name}; herald tries again later"
+        )))
+    }
+
+    async fn publish_post(&self, post: &Outgoing, progress: &dyn Progress) -> Result<Published, PublishError> {
+        let mut ids = post.done.clone();
+        let mut reconcile = match post.unsure_since {
+            Some(since) => Some((since, self.user_id().await?)),
+            None => None,
+        };
+        for (i, part) in post.parts.iter().enumerate().skip(ids.len()) {
+            let reply_to = ids.last().cloned();
+            if let Some((since, user)) = &reconcile {
+                match self.find_post(user, &part.text, reply_to.as_deref(), *since).await? {
+                    Some(found) => {
+                        tracing::info!(account = %self.account, delivery = %post.delivery_id, part = i + 1, id = %found, "the earlier attempt had published this part; not posting it again");
+                        progress
+                            .part_published(i, &found)
+                            .await
+                            .map_err(PublishError::Transient)?;
+                        ids.push(found);
+                        continue;
+                    }
+                    // A chain: if this part is missing, later ones are too.
+                    None => reconcile = None,
+                }
+            }
+            let mut media_ids = Vec::new();
+            for m in &part.media {
+                media_ids.push(self.upload(m).await?);
+            }
+            let blocked = *self.posts_blocked_until.lock().expect("not poisoned");
+            if let Some(until) = blocked.filter(|u| *u > self.clock.now()) {
+                return Err(PublishError::RateLimited {
+                    until,
+                    detail: "X's posting limit is used up (x-rate-limit-remaining: 0); nothing was sent".into(),
+                });
+            }
+            let body = requests::create_post(&part.text, &media_ids, reply_to.as_deref());
+            let answer = self.call(Method::POST, "/2/tweets", &[], Some(&body), true).await?;
+            let id = answer["data"]["id"]
+                .as_str()
+                .ok_or_else(|| PublishError::Unknown("X accepted the post but its answer has no id".into()))?
+                .to_string();
+            progress.part_published(i, &id).await.map_err(|e| {
+                PublishError::Unknown(format!(
+                    "part {} was published as {id} but herald could not record it: {e}",
+                    i + 1
+                ))
+            })?;
+            ids.push(id);
+        }
+        let url = ids
+            .first()
+            .map(|id| format!("https://x.com/{}/status/{id}", self.handle));
+        Ok(Published {
+            url,
+            remote_ids: ids,
+            at: self.clock.now(),
+        })
+    }
+}
+
+fn media_id(answer: &Value, name: &str) -> Result<String, PublishError> {
+    answer["data"]["id"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| PublishError::Transient(format!("X's answer to the upload of {name} has no media id")))
+}
+
+impl Platform for XClient {
+    fn kind(&self) -> PlatformKind {
+        PlatformKind::X
+    }
+
+    fn publish<'a>(
+        &'a self,
+        post: &'a Outgoing,
+        progress: &'a dyn Progress,
+    ) -> BoxFuture<'a, Result<Published, PublishError>> {
+        Box::pin(self.publish_post(post, progress))
+    }
+
+    fn delete<'a>(&'a self, remote_ids: &'a [String]) -> BoxFuture<'a, Result<(), PublishError>> {
+        Box::pin(async move {
+            // Last reply first, so the thread never shows replies to nothing.
+            for id in remote_ids.iter().rev() {
+                let a = self
+                    .send(Method::DELETE, &format!("/2/tweets/{id}"), &[], None, false)
+                    .await?;
+                match a.status {
+                    200..=299 | 404 => {}
+                    s => return Err(PublishError::Permanent(problem_detail(s, &a.body))),
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn check_account(&self) -> BoxFuture<'_, Result<String, PublishError>> {
+        Box::pin(async move {
+            let me = self.call(Method::GET, "/2/users/me", &[], None, false).await?;
+            if let Some(id) = me["data"]["id"].as_str() {
+                *self.user_id.lock().await = Some(id.to_string());
+            }
+            me["data"]["username"]
+                .as_str()
+                .map(|u| format!("@{u}"))
+                .ok_or_else(|| PublishError::Transient("GET /2/users/me answered without a username".into()))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_detail_prefers_x_words() {
+        let dup = serde_json::json!({"detail": "You are not allowed to create a Tweet with duplicate content.", "type": "about:blank", "title": "Forbidden", "status": 403});
+        assert_eq!(
+            problem_detail(403, &dup),
+            "You are not allowed to create a Tweet with duplicate content."
+        );
+        let invalid = serde_json::json!({"errors": [{"message": "$.foo: is not defined in the schema and the schema does not allow additional properties"}], "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request"});
+        assert!(problem_detail(400, &invalid).contains("$.foo"));
+        assert_eq!(problem_detail(502, &Value::Null), "HTTP 502");
+    }
+
+    #[test]
+    fn comparable_text_ignores_what_x_rewrites() {
+        assert_eq!(
+            comparable("新製品 & 詳細 https://example.com/a?b=1 <必見>"),
+            comparable("新製品 &amp; 詳細 https://t.co/AbCdEf1234 &lt;必見&gt;")
+        );
+        assert_ne!(comparable("a https://example.com"), comparable("b https://example.com"));
+    }
+
+    #[test]
+    fn rate_limit_until_takes_the_later_reset() {
+        let mut h = HeaderMap::new();
+        h.insert("x-rate-limit-reset", "1800000000".parse().unwrap());
+        let now = Utc::now();
+        assert_eq!(rate_limit_until(&h, now).timestamp(), 1_800_000_000);
+        h.insert("x-user-limit-24hour-remaining", "0".parse().unwrap());
+        h.insert("x-user-limit-24hour-reset", "1800050000".parse().unwrap());
+        assert_eq!(rate_limit_until(&h, now).timestamp(), 1_800_050_000);
+        assert_eq!(rate_limit_until(&HeaderMap::new(), now), now + TimeDelta::minutes(15));
+    }
+}

@@ -1,0 +1,248 @@
+//! The fake X server is only worth its tests if it refuses what X refuses.
+//! These tests speak to it directly (signed requests over real HTTP) and
+//! through herald's client: bad signatures, unknown fields, over-long text,
+//! replies to nothing, rate-limit headers, the token endpoint, deletion.
+
+mod common;
+mod fake;
+
+use std::sync::Arc;
+
+use fake::x::{Fault, CLIENT_ID, DUPLICATE_DETAIL, INVALID_TOKEN_DESCRIPTION};
+use fake::{write_credentials, x_setup};
+use herald::platform::x::{oauth1, XClient};
+use herald::platform::{NoProgress, Outgoing, OutgoingPart, Platform, PublishError};
+use serde_json::{json, Value};
+
+const NEWS: &str = r#"
+[[account]]
+id = "news"
+platform = "x"
+handle = "@news"
+owner = "Hanako"
+time_zone = "Asia/Tokyo"
+"#;
+
+fn creds_of(file: &Value) -> oauth1::Credentials {
+    let o = &file["oauth1"];
+    oauth1::Credentials {
+        consumer_key: o["consumer_key"].as_str().unwrap().into(),
+        consumer_secret: o["consumer_secret"].as_str().unwrap().into(),
+        token: o["access_token"].as_str().unwrap().into(),
+        token_secret: o["access_token_secret"].as_str().unwrap().into(),
+    }
+}
+
+async fn post_json(
+    base: &str,
+    creds: &oauth1::Credentials,
+    path: &str,
+    body: &Value,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let url = format!("{base}{path}");
+    let auth = oauth1::authorize(creds, "POST", &url, &[]).unwrap();
+    let resp = reqwest::Client::new()
+        .post(&url)
+        .header("authorization", auth)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_fake_checks_signatures_bodies_and_lengths_like_x() {
+    let (_env, fake) = x_setup(NEWS).await;
+    let (user, file) = fake.add_oauth1_user("news");
+    let creds = creds_of(&file);
+
+    let (status, headers, body) = post_json(&fake.base, &creds, "/2/tweets", &json!({"text": "hello"})).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["data"]["id"].as_str().unwrap().bytes().all(|b| b.is_ascii_digit()));
+    assert_eq!(headers["x-rate-limit-limit"], "100");
+    assert_eq!(headers["x-rate-limit-remaining"], "99");
+    assert!(headers.contains_key("x-rate-limit-reset"));
+    assert!(headers.contains_key("x-user-limit-24hour-remaining"));
+
+    // A wrong secret: the signature does not verify.
+    let mut wrong = creds.clone();
+    wrong.token_secret = "not-the-secret".into();
+    let (status, _, body) = post_json(&fake.base, &wrong, "/2/tweets", &json!({"text": "x"})).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["title"], "Unauthorized");
+
+    // An unknown field: X's invalid-request problem.
+    let (status, _, body) = post_json(
+        &fake.base,
+        &creds,
+        "/2/tweets",
+        &json!({"text": "x", "in_reply_to_status_id": "1"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["title"], "Invalid Request");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("$.in_reply_to_status_id"));
+
+    // 141 Japanese characters weigh 282.
+    let (status, _, body) = post_json(&fake.base, &creds, "/2/tweets", &json!({"text": "あ".repeat(141)})).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["detail"], fake::x::TOO_LONG_DETAIL);
+    let (status, _, _) = post_json(&fake.base, &creds, "/2/tweets", &json!({"text": "あ".repeat(140)})).await;
+    assert_eq!(status, 201);
+
+    let (status, _, body) = post_json(&fake.base, &creds, "/2/tweets", &json!({"text": "hello"})).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["detail"], DUPLICATE_DETAIL);
+
+    let (status, _, _) = post_json(
+        &fake.base,
+        &creds,
+        "/2/tweets",
+        &json!({"text": "reply", "reply": {"in_reply_to_tweet_id": "1234567890"}}),
+    )
+    .await;
+    assert_eq!(status, 403, "a reply needs an existing post");
+    assert_eq!(fake.posts(&user).len(), 2);
+}
+
+#[tokio::test]
+async fn the_token_endpoint_rotates_single_use_refresh_tokens() {
+    let (_env, fake) = x_setup(NEWS).await;
+    let (_, file) = fake.add_oauth2_user("news");
+    let refresh = file["oauth2"]["refresh_token"].as_str().unwrap().to_string();
+    let http = reqwest::Client::new();
+    let url = format!("{}/2/oauth2/token", fake.base);
+    let ask = |token: String| {
+        let http = http.clone();
+        let url = url.clone();
+        async move {
+            let resp = http
+                .post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!(
+                    "grant_type=refresh_token&refresh_token={token}&client_id={CLIENT_ID}"
+                ))
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = ask(refresh.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 7200);
+    assert_ne!(body["refresh_token"].as_str().unwrap(), refresh);
+    let (status, body) = ask(refresh).await;
+    assert_eq!(status, 400, "a refresh token works once");
+    assert_eq!(
+        body,
+        json!({"error": "invalid_request", "error_description": INVALID_TOKEN_DESCRIPTION})
+    );
+}
+
+#[tokio::test]
+async fn the_client_deletes_a_thread_and_checks_the_account() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, file) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &file);
+    let client = XClient::connect(&env.config, &env.config.accounts["news"], Arc::new(env.clock.clone())).unwrap();
+    assert_eq!(client.check_account().await.unwrap(), "@news");
+    let post = Outgoing {
+        account: "news".into(),
+        delivery_id: "d1".into(),
+        idempotency_key: "d1".into(),
+        parts: ["a", "b"]
+            .iter()
+            .map(|t| OutgoingPart {
+                text: t.to_string(),
+                media: vec![],
+            })
+            .collect(),
+        done: vec![],
+        unsure_since: None,
+    };
+    let published = client.publish(&post, &NoProgress).await.unwrap();
+    assert_eq!(fake.posts(&user).len(), 2);
+    client.delete(&published.remote_ids).await.unwrap();
+    assert!(fake.posts(&user).is_empty());
+    // Deleting again is not an error: they are gone.
+    client.delete(&published.remote_ids).await.unwrap();
+    let deletes: Vec<String> = fake
+        .seen()
+        .iter()
+        .filter(|s| s.method == "DELETE")
+        .map(|s| s.path.clone())
+        .collect();
+    assert_eq!(
+        deletes[0],
+        format!("/2/tweets/{}", published.remote_ids[1]),
+        "last reply first"
+    );
+}
+
+#[tokio::test]
+async fn the_client_classifies_every_answer() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, file) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &file);
+    let client =
+        Arc::new(XClient::connect(&env.config, &env.config.accounts["news"], Arc::new(env.clock.clone())).unwrap());
+    let one = |text: &str| Outgoing {
+        account: "news".into(),
+        delivery_id: text.into(),
+        idempotency_key: text.into(),
+        parts: vec![OutgoingPart {
+            text: text.into(),
+            media: vec![],
+        }],
+        done: vec![],
+        unsure_since: None,
+    };
+    fake.inject("POST /2/tweets", Fault::Status(503));
+    assert!(matches!(
+        client.publish(&one("a"), &NoProgress).await,
+        Err(PublishError::Transient(_))
+    ));
+    fake.inject("POST /2/tweets", Fault::Drop);
+    let r = client.publish(&one("b"), &NoProgress).await;
+    assert!(
+        matches!(r, Err(PublishError::Unknown(_))),
+        "{r:?}: a dropped connection after sending is unknown"
+    );
+    fake.inject("POST /2/tweets", Fault::Delay(std::time::Duration::from_secs(2)));
+    assert!(matches!(
+        client.publish(&one("c"), &NoProgress).await,
+        Err(PublishError::Unknown(_))
+    ));
+    let reset = herald::schedule::Clock::now(&env.clock) + chrono::TimeDelta::minutes(7);
+    fake.rate_limit_next(&user, "POST /2/tweets", reset);
+    match client.publish(&one("d"), &NoProgress).await {
+        Err(PublishError::RateLimited { until, .. }) => assert_eq!(until, reset),
+        other => panic!("{other:?}"),
+    }
+    // Still limited until the reset, then open again.
+    assert!(matches!(
+        client.publish(&one("d"), &NoProgress).await,
+        Err(PublishError::RateLimited { .. })
+    ));
+    env.clock.set(reset);
+    // "c" was made although its answer came too late: a repeat is refused as X does.
+    match client.publish(&one("c"), &NoProgress).await {
+        Err(PublishError::Permanent(why)) => assert_eq!(why, DUPLICATE_DETAIL),
+        other => panic!("{other:?}"),
+    }
+    // Unknown keys: 401 → needs re-authorization, not a retry.
+    let mut wrong = file.clone();
+    wrong["oauth1"]["access_token_secret"] = "wrong".into();
+    write_credentials(&env, "news", &wrong);
+    let bad = XClient::connect(&env.config, &env.config.accounts["news"], Arc::new(env.clock.clone())).unwrap();
+    let r = bad.publish(&one("e"), &NoProgress).await;
+    assert!(matches!(r, Err(PublishError::NeedsReauth(_))), "{r:?}");
+}
