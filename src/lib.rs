@@ -8,7 +8,6 @@
 pub mod cli;
 pub mod config;
 pub mod control;
-pub mod credentials;
 pub mod daemon;
 pub mod guidelines;
 pub mod logging;
