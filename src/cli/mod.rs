@@ -1,13 +1,22 @@
 //! The command line: one file per subcommand. Each renders a table for
 //! people or `--json` for programs; none reaches into the daemon's internals.
 
+mod accounts;
+mod ask;
+mod audit;
 mod auth;
 mod check;
 mod completions;
+mod decide;
+mod doctor;
+mod history;
 mod man;
 mod preview;
 mod run;
+mod show;
 mod status;
+mod stops;
+mod upcoming;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +46,38 @@ pub enum Command {
     Preview(preview::PreviewArgs),
     /// Connect an account with OAuth 2.0: `herald auth x ACCOUNT`.
     Auth(auth::AuthArgs),
+    /// The account registry: owners, backups, contacts; accounts nobody can be reached for.
+    Accounts(accounts::AccountsArgs),
+    /// Upcoming deliveries in time order, with verdicts and what stops them.
+    Queue(upcoming::QueueArgs),
+    /// Past deliveries, newest first, with links.
+    History(history::HistoryArgs),
+    /// Everything about one delivery.
+    Show(show::ShowArgs),
+    /// Stop one account's publishing.
+    Pause(stops::PauseArgs),
+    /// Restart a paused account's publishing.
+    Resume(stops::ResumeArgs),
+    /// Stop all publishing except emergency posts of emergency accounts.
+    Freeze(stops::FreezeArgs),
+    /// Lift a freeze; late deliveries are held, not published.
+    Thaw(stops::ThawArgs),
+    /// Declare or lift a disaster hold (read by the guideline checks).
+    DisasterHold(stops::DisasterHoldArgs),
+    /// Approve a held delivery.
+    Approve(decide::DeliveryArgs),
+    /// Reject a held or scheduled delivery (its file moves to rejected/).
+    Reject(decide::ReasonArgs),
+    /// Cancel a pending delivery (its file moves to cancelled/).
+    Cancel(decide::CancelArgs),
+    /// Try a failed delivery again.
+    Retry(decide::DeliveryArgs),
+    /// Delete a published post on its platform; the record stays, marked retracted.
+    Retract(decide::ReasonArgs),
+    /// The audit log; --verify checks its hash chain.
+    Audit(audit::AuditArgs),
+    /// Check the installation: config, folders, store, credentials, clock.
+    Doctor(doctor::DoctorArgs),
     /// Print shell completions (bash, zsh or fish) generated from this command line.
     Completions(completions::CompletionsArgs),
     /// Print the herald(1) manual page (roff).
@@ -53,6 +94,22 @@ pub fn main() -> ExitCode {
         Command::Status(args) => status::run(&config, args),
         Command::Preview(args) => preview::run(&config, args),
         Command::Auth(args) => auth::run(&config, args),
+        Command::Accounts(args) => accounts::run(&config, args),
+        Command::Queue(args) => upcoming::run(&config, args),
+        Command::History(args) => history::run(&config, args),
+        Command::Show(args) => show::run(&config, args),
+        Command::Pause(args) => stops::pause(&config, args),
+        Command::Resume(args) => stops::resume(&config, args),
+        Command::Freeze(args) => stops::freeze(&config, args),
+        Command::Thaw(args) => stops::thaw(&config, args),
+        Command::DisasterHold(args) => stops::disaster_hold(&config, args),
+        Command::Approve(args) => decide::approve(&config, args),
+        Command::Reject(args) => decide::reject(&config, args),
+        Command::Cancel(args) => decide::cancel(&config, args),
+        Command::Retry(args) => decide::retry(&config, args),
+        Command::Retract(args) => decide::retract(&config, args),
+        Command::Audit(args) => audit::run(&config, args),
+        Command::Doctor(args) => doctor::run(&config, args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
     }

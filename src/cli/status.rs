@@ -1,103 +1,92 @@
-//! `herald status`: accounts with their deliveries per state and the next
-//! due time, read from the store (when no daemon holds it).
+//! `herald status`: is the daemon up, is publishing frozen, and per account
+//! its owner, platform, stops, deliveries per state and the next due time.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
-use serde_json::json;
-
-use crate::store::{State, Store, StoreError};
+use super::ask::{ask, human, load, print_json, stop_line, text};
+use crate::control::Request;
+use crate::store::State;
 
 #[derive(clap::Args, Debug)]
 pub struct StatusArgs {
-    /// Print JSON (stable shape, documented in the README).
+    /// Print JSON (stable shape, documented in docs/admin.md).
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(config_path: &Path, args: StatusArgs) -> ExitCode {
-    let config = match crate::config::load(config_path) {
+    let config = match load(config_path) {
         Ok(c) => c,
-        Err(e) => return super::fail(3, &e.into()),
+        Err(code) => return code,
     };
-    let store = match Store::open(&config.store_path()) {
-        Ok(s) => s,
-        Err(e @ StoreError::Locked { .. }) => {
-            return super::fail(
-                1,
-                &anyhow::anyhow!(
-                    "{e} (status through the daemon's control socket is not available in this version yet)"
-                ),
-            )
-        }
-        Err(e) => return super::fail(1, &e.into()),
+    let (v, _) = match ask(&config, Request::Status) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
-    let deliveries = match store.deliveries() {
-        Ok(d) => d,
-        Err(e) => return super::fail(1, &e.into()),
-    };
-    let mut rows = Vec::new();
-    for account in config.accounts.values() {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut next = None;
-        for d in deliveries.iter().filter(|d| d.account == account.id) {
-            *counts.entry(d.state.name()).or_default() += 1;
-            if d.state == State::Scheduled {
-                next = Some(next.map_or(d.due, |n: chrono::DateTime<chrono::Utc>| n.min(d.due)));
-            }
-        }
-        rows.push((account, counts, next));
-    }
     if args.json {
-        let accounts: Vec<_> = rows
-            .iter()
-            .map(|(a, counts, next)| {
-                json!({
-                    "id": a.id,
-                    "platform": a.platform.name(),
-                    "handle": a.handle,
-                    "owner": a.owner,
-                    "time_zone": a.time_zone.name(),
-                    "paused": false,
-                    "counts": counts,
-                    "next_due": next.map(|t| crate::schedule::rfc3339_in(t, a.time_zone)),
-                    "needs_reauth": crate::platform::needs_reauth(&config, a),
-                })
-            })
-            .collect();
-        println!(
-            "{}",
-            json!({ "daemon": "not running", "config": config.path, "accounts": accounts })
-        );
+        print_json(&v);
         return ExitCode::SUCCESS;
     }
-    println!(
-        "daemon: not running (read from the store at {})",
-        config.store_path().display()
-    );
+    let d = &v["daemon"];
+    if d["running"] == true {
+        println!(
+            "daemon: running, pid {}, up {}, herald {}, config {}",
+            d["pid"],
+            humantime::format_duration(std::time::Duration::from_secs(d["uptime_secs"].as_u64().unwrap_or(0))),
+            text(&d["version"]),
+            text(&v["config"])
+        );
+    } else {
+        println!(
+            "daemon: not running (read from the store at {}; config {})",
+            text(&v["store"]),
+            text(&v["config"])
+        );
+    }
+    match &v["frozen"] {
+        serde_json::Value::Null => println!("publishing: not frozen"),
+        f => println!(
+            "publishing: FROZEN: {} (only emergency posts of emergency accounts go out)",
+            stop_line(f)
+        ),
+    }
+    if !v["disaster_hold"].is_null() {
+        println!("disaster hold: DECLARED: {}", stop_line(&v["disaster_hold"]));
+    }
+    println!();
     let states: Vec<State> = State::ALL.to_vec();
     let mut table = vec![["ACCOUNT", "PLATFORM", "OWNER", "PAUSED"].map(String::from).to_vec()];
     table[0].extend(states.iter().map(|s| s.name().to_uppercase()));
     table[0].push("NEXT DUE".into());
-    for (a, counts, next) in &rows {
-        let mut row = vec![a.id.clone(), a.platform.name().into(), a.owner.clone(), "no".into()];
+    let mut notes = Vec::new();
+    for a in v["accounts"].as_array().into_iter().flatten() {
+        let paused = if a["paused"] == true { "yes" } else { "no" };
+        let mut row = vec![text(&a["id"]), text(&a["platform"]), text(&a["owner"]), paused.into()];
         row.extend(
             states
                 .iter()
-                .map(|s| counts.get(s.name()).copied().unwrap_or(0).to_string()),
+                .map(|s| a["counts"][s.name()].as_u64().unwrap_or(0).to_string()),
         );
-        row.push(
-            next.map(|t| crate::schedule::human_in(t, a.time_zone))
-                .unwrap_or_else(|| "-".into()),
-        );
+        row.push(human(&a["next_due"]));
         table.push(row);
+        if a["paused"] == true {
+            notes.push(format!("{} is paused: {}", text(&a["id"]), stop_line(&a["pause"])));
+        }
+        if a["needs_reauth"] == true {
+            notes.push(format!(
+                "{} needs re-authorization: its posts are held until its credentials work again{}",
+                text(&a["id"]),
+                a["reauth_reason"]
+                    .as_str()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ));
+        }
     }
     print!("{}", render_table(&table));
-    for (a, _, _) in &rows {
-        if let Some(why) = crate::platform::needs_reauth(&config, a) {
-            println!("{} needs re-authorization: {why}", a.id);
-        }
+    for n in notes {
+        println!("{n}");
     }
     ExitCode::SUCCESS
 }

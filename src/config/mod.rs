@@ -62,6 +62,9 @@ pub struct DaemonSettings {
     pub max_file_bytes: u64,
     /// How many publish requests may be in flight at once, across accounts.
     pub max_in_flight: usize,
+    /// The control socket admins' commands talk to (`[daemon] socket`,
+    /// default `<state_dir>/herald.sock`).
+    pub socket: PathBuf,
     /// At shutdown, how long requests in flight may take before they are
     /// abandoned (recorded, and reconciled at the next start).
     pub stop_grace: Duration,

@@ -46,6 +46,8 @@ struct RawDaemon {
     settle: Option<Spanned<String>>,
     max_file_bytes: Option<u64>,
     max_in_flight: Option<Spanned<usize>>,
+    /// The control socket; `<state_dir>/herald.sock` when absent.
+    socket: Option<Spanned<String>>,
     stop_grace: Option<Spanned<String>>,
 }
 
@@ -443,11 +445,15 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
         path: path.to_path_buf(),
         daemon: DaemonSettings {
             queue_dir,
-            state_dir,
             baseline,
             settle,
             max_file_bytes: raw.daemon.max_file_bytes.unwrap_or(1024 * 1024),
             max_in_flight,
+            socket: match &raw.daemon.socket {
+                Some(p) => c.resolve(p.get_ref()),
+                None => state_dir.join("herald.sock"),
+            },
+            state_dir,
             stop_grace,
         },
         metrics: MetricsSettings { listen: metrics_listen },

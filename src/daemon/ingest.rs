@@ -285,6 +285,7 @@ impl FileInPass<'_> {
                 d.transition(State::Rejected, Some(reason), now);
                 shared.store.put_delivery(&d)?;
                 shared.store.flush_blocking()?;
+                audit_ingest(shared, &d, now);
                 d
             }
         };
@@ -402,6 +403,7 @@ impl FileInPass<'_> {
         d.findings = report.findings;
         shared.store.put_delivery(&d)?;
         shared.store.flush_blocking()?;
+        audit_ingest(shared, &d, now);
         let rules = rule_ids(&d.findings);
         tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, state = d.state.name(), rule = rules.as_deref(), due = %rfc3339_in(d.due, account.time_zone), "planned");
         let _ = queue::write_note(&c.path, &notes::pending(account, &d, recurring));
@@ -523,6 +525,24 @@ impl FileInPass<'_> {
         }
         Ok(())
     }
+}
+
+/// The audit trail of a new delivery: the file read, the checks' verdict,
+/// and when it is planned (or why not). Text as a hash, never the text.
+fn audit_ingest(shared: &Shared, d: &Delivery, now: DateTime<Utc>) {
+    use crate::audit::Event;
+    use serde_json::json;
+    let event = |name| Event::new(name).account(&d.account).delivery(&d.id);
+    let rules: Vec<&str> = d.findings.iter().map(|f| f.rule.as_str()).collect();
+    // One fsync for the three lines.
+    shared.audit.note_all(
+        now,
+        vec![
+            event("ingest").detail(json!({"file": d.file, "content_hash": d.content_hash, "text_hash": crate::audit::text_hash(&d.text), "kind": d.kind.name()})),
+            event("verdict").detail(json!({"verdict": d.verdict.name(), "rules": rules})),
+            event("schedule").detail(json!({"state": d.state.name(), "due": d.due.to_rfc3339(), "reason": d.reason})),
+        ],
+    );
 }
 
 /// Ends the delivery of a file whose delivery state ended outside ingest

@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     metrics: BTreeMap<String, Box<dyn TextMetric>>,
     /// Prometheus counters (the [`crate::metrics`] module), kept across reloads.
     telemetry: Arc<crate::metrics::Metrics>,
+    /// The audit log (control helper): the daemon's own events.
+    audit: crate::audit::Audit,
 }
 
 /// What a `--once` run did, for the CLI to print.
@@ -105,6 +107,7 @@ impl Daemon {
         }
         let permits = Arc::new(Semaphore::new(config.daemon.max_in_flight));
         let shared = Shared {
+            audit: crate::audit::Audit::open(&config.daemon.state_dir),
             config,
             clock,
             store,
@@ -269,6 +272,7 @@ impl Daemon {
         let (wake_tx, mut wake_rx) = mpsc::channel(1);
         let _watcher = crate::queue::watch::watch(&self.shared.config.daemon.queue_dir, wake_tx)
             .with_context(|| format!("watching {}", self.shared.config.daemon.queue_dir.display()))?;
+        let (control, mut calls) = crate::control::server::Server::bind(&self.shared.config)?;
         tokio::pin!(shutdown);
         // The endpoint reads the config of the moment: reloads update `view`.
         let (view, metrics_server) = self.serve_metrics()?;
@@ -320,6 +324,7 @@ impl Daemon {
                     while wake_rx.try_recv().is_ok() {}
                 }
                 Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => self.task_done(joined),
+                Some(call) = calls.recv() => self.serve(call, &control.info).await,
                 _ = notify::sleep_until(self.notifier.watchdog_deadline()) => {}
                 Some(request) = reload::next(&mut self.reloads) => {
                     let result = self.reload().await;
@@ -332,6 +337,7 @@ impl Daemon {
         }
         self.stop().await?;
         metrics_server.stop().await;
+        drop(control);
         tracing::info!("stopped");
         Ok(())
     }
@@ -428,6 +434,42 @@ impl Daemon {
     }
 }
 
+impl Daemon {
+    /// Answers one control request with the daemon's own store handle,
+    /// between scheduler passes (so that it never races ingest or the
+    /// scheduler; deliveries in flight are refused by the handlers). The
+    /// handlers fsync, so they run on a blocking thread.
+    async fn serve(&mut self, call: crate::control::server::Call, info: &crate::control::admin::DaemonInfo) {
+        // A retraction waits for the platform: it runs beside the loop so
+        // that a pause or a freeze sent meanwhile is not kept waiting. It
+        // touches only published deliveries, which nothing else changes.
+        let beside = matches!(call.request, crate::control::Request::Retract { .. });
+        let shared = self.shared.clone();
+        let busy = if beside { HashSet::new() } else { self.busy.clone() };
+        let info = info.clone();
+        let job = tokio::task::spawn_blocking(move || {
+            let ctx = crate::control::admin::Context {
+                config: &shared.config,
+                store: &shared.store,
+                audit: &shared.audit,
+                now: shared.clock.now(),
+                actor: call.actor,
+                platforms: &shared.platforms,
+                busy: &busy,
+                daemon: Some(info),
+            };
+            let response =
+                tokio::runtime::Handle::current().block_on(crate::control::admin::handle(&ctx, call.request));
+            let _ = call.reply.send(response);
+        });
+        if !beside {
+            if let Err(e) = job.await {
+                tracing::error!("a control request failed: {e}");
+            }
+        }
+    }
+}
+
 /// What [`select_due`] chose: deliveries to publish now, the next instant
 /// something else falls due, and how many deliveries changed state.
 type Selection = (Vec<Delivery>, Option<DateTime<Utc>>, usize);
@@ -447,10 +489,15 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
     let mut next: Option<DateTime<Utc>> = None;
     let mut ended = Vec::new();
     let mut changed = 0;
+    // Pause and freeze (control helper): markers in the state folder.
+    let stops = crate::control::stops::Stops::read(&shared.config.daemon.state_dir, shared.config.accounts.values());
     for mut d in scheduled {
         let Some(account) = shared.config.accounts.get(&d.account) else {
             continue;
         };
+        if stops.blocks(&d, account) {
+            continue;
+        }
         if busy.contains(&d.account) || chosen.iter().any(|c| c.account == d.account) {
             continue;
         }
@@ -497,6 +544,13 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
                 );
             }
             tracing::warn!(account = %d.account, delivery = %d.id, state = d.state.name(), "stale: {why}");
+            shared.audit.note(
+                now,
+                crate::audit::Event::new("stale")
+                    .account(&d.account)
+                    .delivery(&d.id)
+                    .detail(serde_json::json!({"state": d.state.name(), "due": d.due.to_rfc3339()})),
+            );
             shared.store.put_delivery(&d)?;
             changed += 1;
             continue;

@@ -114,6 +114,7 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
     shared.store.put_delivery(&d)?;
     // Invariant 1: the attempt is durable before the request goes out.
     shared.store.flush().await?;
+    audit(&shared, now, "attempt", &d, serde_json::json!({"attempt": n})).await;
 
     let result = match outgoing(&shared, &d) {
         Ok(post) => {
@@ -244,6 +245,19 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
     shared.store.put_delivery(&d)?;
     // Invariant 1: the result is durable before the file moves.
     shared.store.flush().await?;
+    let detail = serde_json::json!({
+        "attempt": n,
+        "state": d.state.name(),
+        "url": d.published.as_ref().and_then(|p| p.url.clone()),
+        "text_hash": crate::audit::text_hash(&d.text),
+        "answer": d.attempts.last().and_then(|a| a.outcome.clone()),
+    });
+    let event = if d.state == State::Published {
+        "publish"
+    } else {
+        "attempt-result"
+    };
+    audit(&shared, now, event, &d, detail).await;
     let note_only = d.occurrence.is_some() || d.state.is_pending() || d.state == State::Failed;
     tokio::task::spawn_blocking(move || {
         if note_only {
@@ -258,6 +272,16 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
     .await
     .ok();
     Ok(())
+}
+
+/// Appends a daemon event to the audit log off the async threads (it fsyncs).
+async fn audit(shared: &Arc<Shared>, at: DateTime<Utc>, name: &'static str, d: &Delivery, detail: serde_json::Value) {
+    let log = shared.audit.clone();
+    let event = crate::audit::Event::new(name)
+        .account(&d.account)
+        .delivery(&d.id)
+        .detail(detail);
+    let _ = tokio::task::spawn_blocking(move || log.note(at, event)).await;
 }
 
 /// Deliveries left in `publishing` by a crash: their outcome is unknown. They

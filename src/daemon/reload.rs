@@ -113,6 +113,7 @@ fn prepare(config: Config, old: &Shared) -> Result<Shared, String> {
         guidelines,
         metrics,
         telemetry: old.telemetry.clone(),
+        audit: old.audit.clone(),
     })
 }
 

@@ -82,6 +82,16 @@ impl Store {
             },
             other => StoreError::Sled(other),
         })?;
+        Self::with_db(db, shown)
+    }
+
+    /// A store that lives in memory and vanishes when dropped: what the CLI
+    /// reads when no store exists yet, so that looking never creates one.
+    pub fn temporary() -> Result<Store, StoreError> {
+        Self::with_db(sled::Config::new().temporary(true).open()?, "(temporary)".into())
+    }
+
+    fn with_db(db: sled::Db, shown: String) -> Result<Store, StoreError> {
         let meta = db.open_tree("meta")?;
         match meta.get("format")? {
             Some(v) => {

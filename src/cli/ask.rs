@@ -1,0 +1,99 @@
+//! What every admin subcommand shares: load the config, send the request
+//! (to the daemon, or to the store when no daemon runs), and turn the answer
+//! into output and an exit status.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::control::client::{self, ClientError};
+use crate::control::{Request, Response};
+
+/// Exit status when the daemon runs but cannot be reached (permissions), or
+/// speaks another protocol version.
+pub const UNREACHABLE: u8 = 4;
+
+pub(crate) fn load(config_path: &Path) -> Result<Config, ExitCode> {
+    crate::config::load(config_path).map_err(|e| super::fail(3, &e.into()))
+}
+
+/// Sends the request; prints errors and returns the exit status on failure.
+/// On success returns the answer's data and whether a daemon answered.
+pub(crate) fn ask(config: &Config, request: Request) -> Result<(Value, bool), ExitCode> {
+    match client::request(config, request) {
+        Ok((Response::Ok { data }, by_daemon)) => Ok((data, by_daemon)),
+        Ok((Response::Error { message }, _)) => Err(super::fail(1, &anyhow::anyhow!(message))),
+        Err(e @ (ClientError::Unreachable(_) | ClientError::Refused(_))) => {
+            Err(super::fail(UNREACHABLE, &anyhow::anyhow!(e)))
+        }
+        Err(e) => Err(super::fail(1, &anyhow::anyhow!(e))),
+    }
+}
+
+/// Prints the `--json` document.
+pub(crate) fn print_json(v: &Value) {
+    println!("{v}");
+}
+
+/// Parses a time the admin typed: `24h` / `7d` (that long ago), RFC 3339,
+/// or a local date(-time) in `tz`.
+pub(crate) fn parse_time(text: &str, tz: Tz) -> Result<DateTime<Utc>, ExitCode> {
+    let t = text.trim();
+    if let Ok(d) = humantime::parse_duration(t) {
+        if let Ok(d) = chrono::TimeDelta::from_std(d) {
+            return Ok(Utc::now() - d);
+        }
+    }
+    let with_time = if t.len() == 10 {
+        format!("{t} 00:00")
+    } else {
+        t.to_string()
+    };
+    crate::schedule::parse_instant(&with_time, tz)
+        .map_err(|e| super::fail(2, &anyhow::anyhow!("{e}; a duration like \"24h\" means that long ago")))
+}
+
+/// The zone times given on the command line are read in: the account's when
+/// one is named, else UTC.
+pub(crate) fn zone(config: &Config, account: Option<&str>) -> Tz {
+    account
+        .and_then(|a| config.accounts.get(a))
+        .map_or(chrono_tz::UTC, |a| a.time_zone)
+}
+
+/// A time from a `--json` document, shown for people (`2026-12-01 09:00 +09:00`).
+pub(crate) fn human(v: &Value) -> String {
+    match v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
+        Some(t) => t.format("%Y-%m-%d %H:%M %:z").to_string(),
+        None => "-".into(),
+    }
+}
+
+/// An audit time (UTC), to the second.
+pub(crate) fn utc_second(v: &Value) -> String {
+    match v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
+        Some(t) => t.with_timezone(&Utc).format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        None => text(v),
+    }
+}
+
+pub(crate) fn text(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Who stopped something, for people.
+pub(crate) fn stop_line(v: &Value) -> String {
+    let by = match &v["by"] {
+        Value::String(s) => s.clone(),
+        by => format!("{} (uid {})", text(&by["name"]), text(&by["uid"])),
+    };
+    format!("{} — by {by} at {}", text(&v["reason"]), human(&v["at"]))
+}

@@ -1,0 +1,908 @@
+//! The admin functions: one handler per [`Request`]. The daemon calls them
+//! from its run loop with its own store handle; the CLI calls them with the
+//! store it opened when no daemon runs. Either way a mutating handler
+//! returns only after its effect is durable (store flushed, marker and audit
+//! line fsynced).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::stops::{self, Stop, Stops};
+use super::{Request, Response};
+use crate::audit::{self, Actor, Audit, Event};
+use crate::config::{Account, Config};
+use crate::platform::Platform;
+use crate::queue::{self, Outcome};
+use crate::schedule::{human_in, is_stale, rfc3339_in};
+use crate::store::{Delivery, State, Store};
+
+/// What `status` says about a running daemon.
+#[derive(Debug, Clone, Serialize)]
+pub struct DaemonInfo {
+    pub pid: u32,
+    pub started_at: DateTime<Utc>,
+    pub version: String,
+}
+
+/// Everything a handler may use.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub store: &'a Store,
+    pub audit: &'a Audit,
+    pub now: DateTime<Utc>,
+    /// Who asked.
+    pub actor: Actor,
+    /// Platform clients by account, for retraction and the doctor's token check.
+    pub platforms: &'a BTreeMap<String, Arc<dyn Platform>>,
+    /// Accounts with a delivery being published at this moment.
+    pub busy: &'a HashSet<String>,
+    /// Set when the daemon serves the request.
+    pub daemon: Option<DaemonInfo>,
+}
+
+type Answer = Result<Value, String>;
+
+/// Runs one request.
+pub async fn handle(ctx: &Context<'_>, request: Request) -> Response {
+    let result = match request {
+        Request::Status => status(ctx),
+        Request::Accounts { id } => accounts(ctx, id.as_deref()),
+        Request::Queue { account, from, to } => upcoming(ctx, account.as_deref(), from, to),
+        Request::History {
+            account,
+            since,
+            state,
+            page,
+            per_page,
+        } => history(ctx, account.as_deref(), since, state.as_deref(), page, per_page),
+        Request::Show { delivery } => show(ctx, &delivery),
+        Request::Pause { account, reason } => pause(ctx, &account, &reason),
+        Request::Resume { account } => resume(ctx, &account),
+        Request::Freeze { reason } => freeze(ctx, &reason),
+        Request::Thaw => thaw(ctx),
+        Request::DisasterHold { declare } => disaster_hold(ctx, declare),
+        Request::Approve { delivery } => approve(ctx, &delivery),
+        Request::Reject { delivery, reason } => reject(ctx, &delivery, &reason),
+        Request::Cancel { delivery, reason } => cancel(ctx, &delivery, reason.as_deref()),
+        Request::Retry { delivery } => retry(ctx, &delivery),
+        Request::Retract { delivery, reason } => retract(ctx, &delivery, &reason).await,
+        Request::Audit { since, verify } => audit_log(ctx, since, verify),
+        Request::Doctor => super::doctor::doctor(ctx).await,
+    };
+    match result {
+        Ok(data) => Response::Ok { data },
+        Err(message) => Response::Error { message },
+    }
+}
+
+fn store_err(e: impl std::fmt::Display) -> String {
+    format!("the store: {e}")
+}
+
+fn account<'c>(ctx: &'c Context<'_>, id: &str) -> Result<&'c Account, String> {
+    ctx.config.accounts.get(id).ok_or_else(|| {
+        let known: Vec<&str> = ctx.config.accounts.keys().map(String::as_str).collect();
+        format!("there is no account \"{id}\". Accounts: {}.", known.join(", "))
+    })
+}
+
+fn all(ctx: &Context<'_>) -> Result<Vec<Delivery>, String> {
+    ctx.store.deliveries().map_err(store_err)
+}
+
+/// A delivery by id, or by an unambiguous prefix of its id.
+fn find(ctx: &Context<'_>, id: &str) -> Result<Delivery, String> {
+    if let Some(d) = ctx.store.delivery(id).map_err(store_err)? {
+        return Ok(d);
+    }
+    let matches: Vec<Delivery> = all(ctx)?.into_iter().filter(|d| d.id.starts_with(id)).collect();
+    match matches.len() {
+        1 => Ok(matches.into_iter().next().expect("one")),
+        0 => Err(format!(
+            "there is no delivery \"{id}\". `herald queue` and `herald history` list delivery ids."
+        )),
+        n => Err(format!("\"{id}\" matches {n} deliveries; give more of the id.")),
+    }
+}
+
+fn zone_of(ctx: &Context<'_>, d: &Delivery) -> chrono_tz::Tz {
+    ctx.config
+        .accounts
+        .get(&d.account)
+        .map_or(chrono_tz::UTC, |a| a.time_zone)
+}
+
+/// Appends an audit line as the caller; an audit that cannot be written
+/// fails the request (an admin action must leave a trace).
+fn record(ctx: &Context<'_>, event: Event) -> Result<(), String> {
+    ctx.audit
+        .record(ctx.now, &ctx.actor, event)
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "cannot write the audit log {}: {e}. Anything this command reported before stays in effect (see herald status); fix the log's permissions or disk space.",
+                ctx.audit.path().display()
+            )
+        })
+}
+
+fn flush(ctx: &Context<'_>) -> Result<(), String> {
+    ctx.store.flush_blocking().map_err(store_err)
+}
+
+fn stop_json(s: &Option<Stop>) -> Value {
+    match s {
+        Some(s) => json!({"reason": s.reason, "by": s.by, "at": s.at.to_rfc3339()}),
+        None => Value::Null,
+    }
+}
+
+/// The pending file of a delivery, or where its outcome put it.
+fn file_location(account: &Account, d: &Delivery) -> PathBuf {
+    let pending = account.folder.join(&d.file);
+    let outcome = match d.state {
+        State::Published | State::Retracted => Some(Outcome::Published),
+        State::Rejected => Some(Outcome::Rejected),
+        State::Cancelled => Some(Outcome::Cancelled),
+        State::Expired => Some(Outcome::Expired),
+        _ => None,
+    };
+    match outcome {
+        Some(o) if !pending.exists() || d.occurrence.is_none() => {
+            let moved = account.folder.join(o.folder()).join(&d.file);
+            if moved.exists() || !pending.exists() {
+                moved
+            } else {
+                pending
+            }
+        }
+        _ => pending,
+    }
+}
+
+fn is_reauth(d: &Delivery) -> bool {
+    d.state == State::Held && d.reason.as_deref().is_some_and(|r| r.contains("re-authorization"))
+}
+
+fn status(ctx: &Context<'_>) -> Answer {
+    let deliveries = all(ctx)?;
+    let state_dir = &ctx.config.daemon.state_dir;
+    let mut accounts = Vec::new();
+    for a in ctx.config.accounts.values() {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut next: Option<DateTime<Utc>> = None;
+        let mut reauth = false;
+        for d in deliveries.iter().filter(|d| d.account == a.id) {
+            *counts.entry(d.state.name()).or_default() += 1;
+            if d.state == State::Scheduled {
+                next = Some(next.map_or(d.due, |n| n.min(d.due)));
+            }
+            reauth |= is_reauth(d);
+        }
+        // The X client marks an account whose refresh was refused; held
+        // deliveries say so too (a mark cleared by `herald auth x` leaves them
+        // held until approved).
+        let reauth_reason = crate::platform::needs_reauth(ctx.config, a);
+        reauth |= reauth_reason.is_some();
+        let paused = stops::paused(state_dir, &a.id);
+        accounts.push(json!({
+            "id": a.id,
+            "platform": a.platform.name(),
+            "handle": a.handle,
+            "owner": a.owner,
+            "time_zone": a.time_zone.name(),
+            "paused": paused.is_some(),
+            "pause": stop_json(&paused),
+            "needs_reauth": reauth,
+            "reauth_reason": reauth_reason,
+            "emergency": a.emergency,
+            "counts": counts,
+            "next_due": next.map(|t| rfc3339_in(t, a.time_zone)),
+        }));
+    }
+    let daemon = match &ctx.daemon {
+        Some(info) => json!({
+            "running": true,
+            "pid": info.pid,
+            "started_at": info.started_at.to_rfc3339(),
+            "uptime_secs": (Utc::now() - info.started_at).num_seconds().max(0),
+            "version": info.version,
+        }),
+        None => json!({"running": false, "version": env!("CARGO_PKG_VERSION")}),
+    };
+    Ok(json!({
+        "daemon": daemon,
+        "config": ctx.config.path,
+        "store": ctx.config.store_path(),
+        "frozen": stop_json(&stops::frozen(state_dir)),
+        "disaster_hold": stop_json(&stops::disaster_hold(state_dir)),
+        "accounts": accounts,
+    }))
+}
+
+/// Why an account's owner may be hard to reach, in words.
+fn reachability_problems(a: &Account) -> Vec<String> {
+    let mut problems = Vec::new();
+    if a.owner.trim().is_empty() {
+        problems.push("no owner listed".to_string());
+    }
+    if a.contact.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        problems.push("no contact (mail, phone or chat) listed".to_string());
+    }
+    if a.backup.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        problems.push("no backup owner listed".to_string());
+    }
+    problems
+}
+
+fn accounts(ctx: &Context<'_>, id: Option<&str>) -> Answer {
+    let selected: Vec<&Account> = match id {
+        Some(id) => vec![account(ctx, id)?],
+        None => ctx.config.accounts.values().collect(),
+    };
+    let list: Vec<Value> = selected
+        .iter()
+        .map(|a| {
+            let problems = reachability_problems(a);
+            let rulebooks: Vec<&str> = ctx.config.rulebooks_for(a).map(|b| b.name.as_str()).collect();
+            json!({
+                "id": a.id,
+                "platform": a.platform.name(),
+                "handle": a.handle,
+                "owner": a.owner,
+                "backup": a.backup,
+                "contact": a.contact,
+                "department": a.department,
+                "purpose": a.purpose,
+                "time_zone": a.time_zone.name(),
+                "rulebooks": rulebooks,
+                "emergency": a.emergency,
+                "max_lateness": humantime::format_duration(a.max_lateness).to_string(),
+                "reachable": problems.is_empty(),
+                "problems": problems,
+                "folder": a.folder,
+            })
+        })
+        .collect();
+    let unreachable: Vec<&str> = selected
+        .iter()
+        .filter(|a| !reachability_problems(a).is_empty())
+        .map(|a| a.id.as_str())
+        .collect();
+    Ok(json!({"accounts": list, "unreachable": unreachable}))
+}
+
+fn delivery_row(ctx: &Context<'_>, d: &Delivery, stops: Option<&Stops>) -> Value {
+    let tz = zone_of(ctx, d);
+    let held_by = stops.and_then(|s| {
+        let a = ctx.config.accounts.get(&d.account)?;
+        if d.state != State::Scheduled || !s.blocks(d, a) {
+            return None;
+        }
+        Some(if s.paused.contains_key(&d.account) {
+            "paused"
+        } else {
+            "frozen"
+        })
+    });
+    json!({
+        "id": d.id,
+        "account": d.account,
+        "file": d.file,
+        "kind": d.kind.name(),
+        "state": d.state.name(),
+        "verdict": d.verdict.name(),
+        "scheduled_for": rfc3339_in(d.scheduled_for, tz),
+        "due": rfc3339_in(d.due, tz),
+        "updated_at": rfc3339_in(d.updated_at, tz),
+        "reason": d.reason,
+        "stopped_by": held_by,
+        "url": d.published.as_ref().and_then(|p| p.url.clone()),
+    })
+}
+
+fn upcoming(
+    ctx: &Context<'_>,
+    account_id: Option<&str>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Answer {
+    if let Some(id) = account_id {
+        account(ctx, id)?;
+    }
+    let stops = Stops::read(&ctx.config.daemon.state_dir, ctx.config.accounts.values());
+    let mut list: Vec<Delivery> = all(ctx)?
+        .into_iter()
+        .filter(|d| d.state.is_pending())
+        .filter(|d| account_id.is_none_or(|a| d.account == a))
+        .filter(|d| from.is_none_or(|f| d.due >= f))
+        .filter(|d| to.is_none_or(|t| d.due <= t))
+        .collect();
+    list.sort_by(|a, b| (a.due, &a.id).cmp(&(b.due, &b.id)));
+    let rows: Vec<Value> = list.iter().map(|d| delivery_row(ctx, d, Some(&stops))).collect();
+    Ok(json!({"deliveries": rows}))
+}
+
+fn history(
+    ctx: &Context<'_>,
+    account_id: Option<&str>,
+    since: Option<DateTime<Utc>>,
+    state: Option<&str>,
+    page: usize,
+    per_page: usize,
+) -> Answer {
+    if let Some(id) = account_id {
+        account(ctx, id)?;
+    }
+    let state = match state {
+        Some(s) => Some(State::ALL.into_iter().find(|x| x.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = State::ALL.iter().map(|s| s.name()).collect();
+            format!("unknown state \"{s}\"; states are: {}.", names.join(", "))
+        })?),
+        None => None,
+    };
+    let mut list: Vec<Delivery> = all(ctx)?
+        .into_iter()
+        .filter(|d| !d.state.is_pending())
+        .filter(|d| account_id.is_none_or(|a| d.account == a))
+        .filter(|d| since.is_none_or(|s| d.updated_at >= s))
+        .filter(|d| state.is_none_or(|s| d.state == s))
+        .collect();
+    // Newest first.
+    list.sort_by(|a, b| (b.updated_at, &b.id).cmp(&(a.updated_at, &a.id)));
+    let per_page = per_page.clamp(1, 1000);
+    let page = page.max(1);
+    let total = list.len();
+    let pages = total.div_ceil(per_page).max(1);
+    let rows: Vec<Value> = list
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|d| delivery_row(ctx, d, None))
+        .collect();
+    Ok(json!({
+        "page": page,
+        "per_page": per_page,
+        "pages": pages,
+        "total": total,
+        "next_page": (page < pages).then_some(page + 1),
+        "deliveries": rows,
+    }))
+}
+
+fn show(ctx: &Context<'_>, id: &str) -> Answer {
+    let d = find(ctx, id)?;
+    let tz = zone_of(ctx, &d);
+    let file = ctx.config.accounts.get(&d.account).map(|a| file_location(a, &d));
+    let entries: Vec<audit::Entry> = audit::read(ctx.audit.path())?
+        .into_iter()
+        .filter(|e| e.delivery.as_deref() == Some(d.id.as_str()))
+        .collect();
+    let attempts: Vec<Value> = d
+        .attempts
+        .iter()
+        .map(|a| {
+            json!({
+                "n": a.n,
+                "idempotency_key": a.idempotency_key,
+                "started_at": rfc3339_in(a.started_at, tz),
+                "finished_at": a.finished_at.map(|t| rfc3339_in(t, tz)),
+                "outcome": a.outcome,
+            })
+        })
+        .collect();
+    let mut row = delivery_row(ctx, &d, None);
+    let extra = json!({
+        "file_path": file.as_ref().map(|p| p.display().to_string()),
+        "file_exists": file.as_ref().is_some_and(|p| p.exists()),
+        "occurrence": d.occurrence.map(|t| rfc3339_in(t, tz)),
+        "content_hash": d.content_hash,
+        "text": d.text,
+        "media": d.media,
+        "findings": d.findings,
+        "attempts": attempts,
+        "published": d.published.as_ref().map(|p| json!({
+            "at": rfc3339_in(p.at, tz), "url": p.url, "remote_ids": p.remote_ids,
+        })),
+        "created_at": rfc3339_in(d.created_at, tz),
+        "audit": entries,
+    });
+    if let (Value::Object(row), Value::Object(extra)) = (&mut row, extra) {
+        row.extend(extra);
+    }
+    Ok(row)
+}
+
+/// After a stop is lifted: deliveries that fell due meanwhile go out only
+/// while still within their max lateness; the others are held for review
+/// (one-shots) or left to expire (occurrences of recurring posts, which
+/// are never made up). Returns (publish now, held, expired).
+fn release(ctx: &Context<'_>, only: Option<&str>, what: &str) -> Result<(usize, usize, usize), String> {
+    let stops = Stops::read(&ctx.config.daemon.state_dir, ctx.config.accounts.values());
+    let (mut publish, mut held, mut expired) = (0, 0, 0);
+    for mut d in all(ctx)? {
+        if d.state != State::Scheduled || d.due > ctx.now || only.is_some_and(|a| a != d.account) {
+            continue;
+        }
+        let Some(account) = ctx.config.accounts.get(&d.account) else {
+            continue;
+        };
+        // Still stopped (another stop), or perhaps being published now.
+        if stops.blocks(&d, account) || ctx.busy.contains(&d.account) {
+            continue;
+        }
+        let lateness = d
+            .max_lateness_secs
+            .map(std::time::Duration::from_secs)
+            .unwrap_or(account.max_lateness);
+        if !is_stale(d.due, ctx.now, lateness) {
+            publish += 1;
+            continue;
+        }
+        if d.occurrence.is_some() {
+            // The scheduler expires it and moves the post's schedule on.
+            expired += 1;
+            continue;
+        }
+        let tz = account.time_zone;
+        let why = format!(
+            "it fell due at {} while {what}, and it is now {}, later than its max lateness ({}). Herald does not publish it on its own: an admin can approve it (herald approve {}) or reject it.",
+            human_in(d.due, tz),
+            human_in(ctx.now, tz),
+            humantime::format_duration(lateness),
+            d.id
+        );
+        d.transition(State::Held, Some(why.clone()), ctx.now);
+        ctx.store.put_delivery(&d).map_err(store_err)?;
+        let path = account.folder.join(&d.file);
+        if path.exists() {
+            let _ = queue::write_note(
+                &path,
+                &format!("HELD: this post was not published: {why}\n\nDelivery: {}\n", d.id),
+            );
+        }
+        held += 1;
+    }
+    flush(ctx)?;
+    Ok((publish, held, expired))
+}
+
+fn pause(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
+    let a = account(ctx, id)?;
+    let reason = required(reason, "pause")?;
+    let path = stops::paused_path(&ctx.config.daemon.state_dir, &a.id);
+    if let Some(existing) = stops::paused(&ctx.config.daemon.state_dir, &a.id) {
+        return Ok(json!({"account": a.id, "paused": true, "already": true, "pause": stop_json(&Some(existing))}));
+    }
+    let stop = Stop {
+        reason: reason.to_string(),
+        by: ctx.actor.clone(),
+        at: ctx.now,
+    };
+    stops::set(&path, &stop).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    record(
+        ctx,
+        Event::new("pause").account(&a.id).detail(json!({"reason": reason})),
+    )?;
+    let in_flight = ctx.busy.contains(&a.id);
+    Ok(
+        json!({"account": a.id, "paused": true, "already": false, "pause": stop_json(&Some(stop)), "in_flight": in_flight}),
+    )
+}
+
+fn required<'r>(reason: &'r str, what: &str) -> Result<&'r str, String> {
+    let r = reason.trim();
+    if r.is_empty() {
+        Err(format!(
+            "{what} needs a reason (--reason TEXT): it is shown to owners and kept in the audit log."
+        ))
+    } else {
+        Ok(r)
+    }
+}
+
+fn resume(ctx: &Context<'_>, id: &str) -> Answer {
+    let a = account(ctx, id)?;
+    let path = stops::paused_path(&ctx.config.daemon.state_dir, &a.id);
+    let was = stops::lift(&path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+    if !was {
+        return Ok(
+            json!({"account": a.id, "paused": false, "was_paused": false, "publish": 0, "held": 0, "expired": 0}),
+        );
+    }
+    let (publish, held, expired) = release(ctx, Some(&a.id), "the account was paused")?;
+    record(
+        ctx,
+        Event::new("resume")
+            .account(&a.id)
+            .detail(json!({"publish": publish, "held": held, "expired": expired})),
+    )?;
+    Ok(
+        json!({"account": a.id, "paused": false, "was_paused": true, "publish": publish, "held": held, "expired": expired}),
+    )
+}
+
+fn freeze(ctx: &Context<'_>, reason: &str) -> Answer {
+    let reason = required(reason, "freeze")?;
+    let state_dir = &ctx.config.daemon.state_dir;
+    let emergency: Vec<&str> = ctx
+        .config
+        .accounts
+        .values()
+        .filter(|a| a.emergency)
+        .map(|a| a.id.as_str())
+        .collect();
+    if let Some(existing) = stops::frozen(state_dir) {
+        return Ok(
+            json!({"frozen": true, "already": true, "freeze": stop_json(&Some(existing)), "emergency_accounts": emergency}),
+        );
+    }
+    let stop = Stop {
+        reason: reason.to_string(),
+        by: ctx.actor.clone(),
+        at: ctx.now,
+    };
+    let path = stops::frozen_path(state_dir);
+    stops::set(&path, &stop).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    record(ctx, Event::new("freeze").detail(json!({"reason": reason})))?;
+    let in_flight: Vec<&String> = ctx.busy.iter().collect();
+    Ok(json!({
+        "frozen": true,
+        "already": false,
+        "freeze": stop_json(&Some(stop)),
+        "emergency_accounts": emergency,
+        "in_flight": in_flight,
+    }))
+}
+
+fn thaw(ctx: &Context<'_>) -> Answer {
+    let path = stops::frozen_path(&ctx.config.daemon.state_dir);
+    let was = stops::lift(&path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+    if !was {
+        return Ok(json!({"frozen": false, "was_frozen": false, "publish": 0, "held": 0, "expired": 0}));
+    }
+    let (publish, held, expired) = release(ctx, None, "publishing was frozen")?;
+    record(
+        ctx,
+        Event::new("thaw").detail(json!({"publish": publish, "held": held, "expired": expired})),
+    )?;
+    Ok(json!({"frozen": false, "was_frozen": true, "publish": publish, "held": held, "expired": expired}))
+}
+
+fn disaster_hold(ctx: &Context<'_>, declare: Option<String>) -> Answer {
+    let path = stops::disaster_hold_path(&ctx.config.daemon.state_dir);
+    match declare {
+        Some(reason) => {
+            let reason = required(&reason, "a disaster hold")?;
+            let stop = Stop {
+                reason: reason.to_string(),
+                by: ctx.actor.clone(),
+                at: ctx.now,
+            };
+            stops::set(&path, &stop).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            record(
+                ctx,
+                Event::new("disaster-hold").detail(json!({"declared": true, "reason": reason})),
+            )?;
+            Ok(json!({"disaster_hold": stop_json(&Some(stop))}))
+        }
+        None => {
+            let was = stops::lift(&path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+            if was {
+                record(ctx, Event::new("disaster-hold").detail(json!({"declared": false})))?;
+            }
+            Ok(json!({"disaster_hold": null, "was_declared": was}))
+        }
+    }
+}
+
+/// Refuses to change a delivery the daemon may be publishing right now.
+fn not_in_flight(ctx: &Context<'_>, d: &Delivery) -> Result<(), String> {
+    if d.state == State::Publishing || (d.state == State::Scheduled && ctx.busy.contains(&d.account)) {
+        return Err(format!(
+            "delivery {} of account {} is being published at this moment; look again in a few seconds (herald show {}).",
+            d.id, d.account, d.id
+        ));
+    }
+    Ok(())
+}
+
+fn decided(d: &Delivery, allowed: &[State], what: &str) -> Result<(), String> {
+    if allowed.contains(&d.state) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(|s| s.name()).collect();
+    Err(format!(
+        "delivery {} is {}{}; only a {} delivery can be {what}.",
+        d.id,
+        d.state.name(),
+        d.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(),
+        names.join(" or ")
+    ))
+}
+
+/// The uid owning a delivery's post file, when the file is still there.
+fn file_owner(ctx: &Context<'_>, d: &Delivery) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let a = ctx.config.accounts.get(&d.account)?;
+    std::fs::metadata(a.folder.join(&d.file)).ok().map(|m| m.uid())
+}
+
+fn approve(ctx: &Context<'_>, id: &str) -> Answer {
+    let mut d = find(ctx, id)?;
+    decided(&d, &[State::Held], "approved")?;
+    if let (Some(owner), Some(me)) = (file_owner(ctx, &d), ctx.actor.uid()) {
+        if owner == me {
+            return Err(format!(
+                "you, {}, dropped this post (its file {} is yours), and nobody may approve their own post. Ask another admin to approve it.",
+                ctx.actor, d.file
+            ));
+        }
+    }
+    let tz = zone_of(ctx, &d);
+    let previous = d.reason.clone();
+    // An approved delivery that is already late goes out now, not held again as stale.
+    d.due = d.due.max(ctx.now);
+    d.transition(
+        State::Scheduled,
+        Some(format!("approved by {} at {}", ctx.actor, human_in(ctx.now, tz))),
+        ctx.now,
+    );
+    ctx.store.put_delivery(&d).map_err(store_err)?;
+    flush(ctx)?;
+    record(
+        ctx,
+        Event::new("approval")
+            .account(&d.account)
+            .delivery(&d.id)
+            .detail(json!({"was_held_because": previous, "due": d.due.to_rfc3339()})),
+    )?;
+    if let Some(a) = ctx.config.accounts.get(&d.account) {
+        let path = a.folder.join(&d.file);
+        if path.exists() {
+            let _ = queue::write_note(
+                &path,
+                &format!(
+                    "APPROVED by {} at {}: it will be published at {} (or as soon as the account's pacing allows).\n\nDelivery: {}\n",
+                    ctx.actor,
+                    human_in(ctx.now, tz),
+                    human_in(d.due, tz),
+                    d.id
+                ),
+            );
+        }
+    }
+    Ok(json!({"delivery": delivery_row(ctx, &d, None)}))
+}
+
+/// Ends a pending delivery and, for a one-shot post (or when `whole_file`),
+/// moves its file to the outcome folder with a note. Herald never deletes
+/// the owner's file.
+fn end_pending(
+    ctx: &Context<'_>,
+    mut d: Delivery,
+    state: State,
+    outcome: Outcome,
+    reason: String,
+    whole_file: bool,
+) -> Result<(Delivery, Option<PathBuf>), String> {
+    d.transition(state, Some(reason.clone()), ctx.now);
+    ctx.store.put_delivery(&d).map_err(store_err)?;
+    let Some(account) = ctx.config.accounts.get(&d.account) else {
+        flush(ctx)?;
+        return Ok((d, None));
+    };
+    if whole_file {
+        // The file's other pending deliveries (later occurrences) end with it.
+        for mut other in all(ctx)? {
+            if other.account == d.account
+                && other.file == d.file
+                && other.id != d.id
+                && matches!(other.state, State::Scheduled | State::Held | State::Failed)
+            {
+                other.transition(state, Some(reason.clone()), ctx.now);
+                ctx.store.put_delivery(&other).map_err(store_err)?;
+            }
+        }
+    }
+    // Durable before the file moves (invariant 1).
+    flush(ctx)?;
+    let path = account.folder.join(&d.file);
+    let mut moved = None;
+    if (whole_file || d.occurrence.is_none()) && path.exists() {
+        let tz = account.time_zone;
+        let note = format!(
+            "{}: this post was not published.\n\n{reason}\n\nWhen: {}\nDelivery: {}\nAccount: {} ({} on {})\n\nHerald keeps your file here; nothing was deleted. To publish it after all, fix what the reason says and drop it into {}/ again.\n",
+            state.name().to_uppercase(),
+            human_in(ctx.now, tz),
+            d.id,
+            account.id,
+            account.handle,
+            account.platform.name(),
+            account.folder.display()
+        );
+        moved = Some(queue::move_to_outcome(&path, outcome, &note).map_err(|e| {
+            format!(
+                "recorded, but cannot move {} to {}/: {e}",
+                path.display(),
+                outcome.folder()
+            )
+        })?);
+    }
+    Ok((d, moved))
+}
+
+fn reject(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
+    let d = find(ctx, id)?;
+    let reason = required(reason, "reject")?;
+    decided(&d, &[State::Held, State::Scheduled], "rejected")?;
+    not_in_flight(ctx, &d)?;
+    let text = format!("rejected by {}: {reason}", ctx.actor);
+    let (d, moved) = end_pending(ctx, d, State::Rejected, Outcome::Rejected, text, false)?;
+    record(
+        ctx,
+        Event::new("rejection")
+            .account(&d.account)
+            .delivery(&d.id)
+            .detail(json!({"reason": reason})),
+    )?;
+    Ok(json!({"delivery": delivery_row(ctx, &d, None), "moved_to": moved}))
+}
+
+fn cancel(ctx: &Context<'_>, id: &str, reason: Option<&str>) -> Answer {
+    let d = find(ctx, id)?;
+    decided(&d, &[State::Scheduled, State::Held, State::Failed], "cancelled")?;
+    not_in_flight(ctx, &d)?;
+    let reason = reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .unwrap_or("no reason given");
+    let text = format!("cancelled by {}: {reason}", ctx.actor);
+    let (d, moved) = end_pending(ctx, d, State::Cancelled, Outcome::Cancelled, text, true)?;
+    record(
+        ctx,
+        Event::new("cancellation")
+            .account(&d.account)
+            .delivery(&d.id)
+            .detail(json!({"reason": reason})),
+    )?;
+    Ok(json!({"delivery": delivery_row(ctx, &d, None), "moved_to": moved}))
+}
+
+fn retry(ctx: &Context<'_>, id: &str) -> Answer {
+    let mut d = find(ctx, id)?;
+    decided(&d, &[State::Failed], "retried")?;
+    let tz = zone_of(ctx, &d);
+    d.due = ctx.now;
+    d.transition(
+        State::Scheduled,
+        Some(format!("retry requested by {} at {}", ctx.actor, human_in(ctx.now, tz))),
+        ctx.now,
+    );
+    ctx.store.put_delivery(&d).map_err(store_err)?;
+    flush(ctx)?;
+    record(
+        ctx,
+        Event::new("retry")
+            .account(&d.account)
+            .delivery(&d.id)
+            .detail(json!({"attempts_so_far": d.attempts.len()})),
+    )?;
+    Ok(json!({"delivery": delivery_row(ctx, &d, None)}))
+}
+
+/// Deliveries whose retraction is under way in this process.
+static RETRACTING: std::sync::Mutex<BTreeSet<String>> = std::sync::Mutex::new(BTreeSet::new());
+
+/// Holds a delivery's place in [`RETRACTING`] until dropped.
+struct Retracting(String);
+
+impl Retracting {
+    fn claim(id: &str) -> Result<Retracting, String> {
+        let mut set = RETRACTING.lock().unwrap_or_else(|p| p.into_inner());
+        if !set.insert(id.to_string()) {
+            return Err(format!(
+                "a retraction of delivery {id} is already under way; herald show {id} tells when it is done."
+            ));
+        }
+        Ok(Retracting(id.to_string()))
+    }
+}
+
+impl Drop for Retracting {
+    fn drop(&mut self) {
+        RETRACTING.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.0);
+    }
+}
+
+async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
+    let d = find(ctx, id)?;
+    let reason = required(reason, "retract")?.to_string();
+    decided(&d, &[State::Published], "retracted")?;
+    let _claim = Retracting::claim(&d.id)?;
+    // Read again under the claim: another retraction may have just finished.
+    let mut d = find(ctx, &d.id)?;
+    decided(&d, &[State::Published], "retracted")?;
+    let publication = d.published.clone().ok_or_else(|| {
+        format!(
+            "delivery {} is marked published but has no record of where; retract it by hand on the platform.",
+            d.id
+        )
+    })?;
+    let platform = ctx
+        .platforms
+        .get(&d.account)
+        .cloned()
+        .ok_or_else(|| format!("no platform client for account {}", d.account))?;
+    // The request is on record before it goes out.
+    record(
+        ctx,
+        Event::new("retraction-requested")
+            .account(&d.account)
+            .delivery(&d.id)
+            .detail(json!({"reason": reason, "url": publication.url, "remote_ids": publication.remote_ids})),
+    )?;
+    if let Err(e) = platform.delete(&publication.remote_ids).await {
+        record(
+            ctx,
+            Event::new("retraction-failed")
+                .account(&d.account)
+                .delivery(&d.id)
+                .detail(json!({"error": e.to_string()})),
+        )?;
+        return Err(format!(
+            "the platform did not delete the post ({e}); it is still published at {}. Try again, or delete it by hand.",
+            publication.url.as_deref().unwrap_or("an unknown link")
+        ));
+    }
+    let tz = zone_of(ctx, &d);
+    let text = format!("retracted by {} at {}: {reason}", ctx.actor, human_in(ctx.now, tz));
+    d.transition(State::Retracted, Some(text.clone()), ctx.now);
+    ctx.store.put_delivery(&d).map_err(store_err)?;
+    flush(ctx)?;
+    record(
+        ctx,
+        Event::new("retraction")
+            .account(&d.account)
+            .delivery(&d.id)
+            .detail(json!({"reason": reason, "url": publication.url, "text_hash": audit::text_hash(&d.text)})),
+    )?;
+    // Tell the owner beside the published file.
+    if let Some(a) = ctx.config.accounts.get(&d.account) {
+        let path = file_location(a, &d);
+        let note = queue::note_path(&path);
+        if let Ok(mut old) = std::fs::read_to_string(&note) {
+            old.push_str(&format!(
+                "\nRETRACTED: {text}. The post was deleted from {}.\n",
+                a.platform.name()
+            ));
+            let _ = queue::write_atomically(&note, old.as_bytes());
+        }
+    }
+    Ok(json!({"delivery": delivery_row(ctx, &d, None)}))
+}
+
+fn audit_log(ctx: &Context<'_>, since: Option<DateTime<Utc>>, verify: bool) -> Answer {
+    let path = ctx.audit.path();
+    let entries: Vec<audit::Entry> = audit::read(path)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| since.is_none_or(|s| e.at >= s))
+        .collect();
+    let verification = if verify {
+        Some(audit::verify(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)
+    } else {
+        None
+    };
+    Ok(json!({"file": path, "entries": entries, "verification": verification}))
+}
+
+/// The path a delivery's file has now, for tests and `show`.
+pub fn delivery_file(config: &Config, d: &Delivery) -> Option<PathBuf> {
+    config.accounts.get(&d.account).map(|a| file_location(a, d))
+}
