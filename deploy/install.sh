@@ -155,7 +155,7 @@ herald is installed. Next steps (deploy/README.md explains each):
          $prefix/sbin/herald-add-account ACCOUNT-ID OWNER-USER...
      and its entry in $confdir/herald.toml (the script prints one to adapt).
   2. Put each account's platform tokens in $confdir/credentials/<account id> (mode 0600, root).
-  3. Check the config:   sudo -u herald $bindir/herald status --config $confdir/herald.toml
+  3. Check everything:   sudo $bindir/herald doctor --config $confdir/herald.toml
   4. Start it:           systemctl enable --now herald
   5. Watch it:           journalctl -u herald -f      (status: systemctl status herald)
   6. After editing the config:  systemctl reload herald
