@@ -11,6 +11,8 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod guidelines;
+pub mod logging;
+pub mod metrics;
 pub mod platform;
 pub mod queue;
 pub mod schedule;

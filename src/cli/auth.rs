@@ -127,7 +127,7 @@ fn connect(config_path: &Path, args: &AuthArgs) -> Result<String, (u8, anyhow::E
     let bytes = serde_json::to_vec_pretty(&XCredentials::OAuth2(tokens)).expect("credentials serialize");
     credentials::write_private(&path, &bytes).map_err(|e| (1, e.into()))?;
     Ok(format!(
-        "Connected: X credentials for {} written to {} (mode 0600). Restart herald (or reload it) to use them; a \"needs re-authorization\" mark is lifted then.",
+        "Connected: X credentials for {} written to {} (mode 0600). Restart herald (systemctl restart herald: credentials are read at start, a reload keeps the running clients) to use them; a \"needs re-authorization\" mark is lifted then.",
         account.id,
         path.display()
     ))

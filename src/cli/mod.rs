@@ -6,9 +6,11 @@ mod ask;
 mod audit;
 mod auth;
 mod check;
+mod completions;
 mod decide;
 mod doctor;
 mod history;
+mod man;
 mod preview;
 mod run;
 mod show;
@@ -34,7 +36,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the daemon in the foreground (logs go to stderr).
+    /// Run the daemon in the foreground (logs: the journal under systemd, else stderr).
     Run(run::RunArgs),
     /// Check post files against the guidelines before dropping them in the queue.
     Check(check::CheckArgs),
@@ -76,6 +78,10 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Check the installation: config, folders, store, credentials, clock.
     Doctor(doctor::DoctorArgs),
+    /// Print shell completions (bash, zsh or fish) generated from this command line.
+    Completions(completions::CompletionsArgs),
+    /// Print the herald(1) manual page (roff).
+    Man(man::ManArgs),
 }
 
 /// Parses the arguments and runs the subcommand.
@@ -104,6 +110,8 @@ pub fn main() -> ExitCode {
         Command::Retract(args) => decide::retract(&config, args),
         Command::Audit(args) => audit::run(&config, args),
         Command::Doctor(args) => doctor::run(&config, args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
 

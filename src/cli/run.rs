@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::daemon::{signals, Daemon};
+use crate::daemon::{notify::Notifier, signals, Daemon};
+use crate::logging::LogFormat;
 use crate::schedule::SystemClock;
 
 #[derive(clap::Args, Debug)]
@@ -14,20 +15,14 @@ pub struct RunArgs {
     /// Publish everything due now, then exit (for a shell, a timer, or a test).
     #[arg(long)]
     pub once: bool,
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .try_init();
+    /// Where and how to log: auto is the journal under systemd, else
+    /// human-readable lines on stderr; json is one object per line on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Auto, value_name = "FORMAT")]
+    pub log_format: LogFormat,
 }
 
 pub fn run(config_path: &Path, args: RunArgs) -> ExitCode {
-    init_logging();
+    crate::logging::init(args.log_format);
     let result = (|| -> anyhow::Result<()> {
         let config = crate::config::load(config_path)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -35,8 +30,8 @@ pub fn run(config_path: &Path, args: RunArgs) -> ExitCode {
             .build()
             .context("starting the runtime")?;
         runtime.block_on(async {
-            let daemon = Daemon::open(config, Arc::new(SystemClock))?;
             if args.once {
+                let daemon = Daemon::open(config, Arc::new(SystemClock))?;
                 let summary = daemon.run_once().await?;
                 let counts: Vec<String> = summary.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
                 tracing::info!(
@@ -49,7 +44,15 @@ pub fn run(config_path: &Path, args: RunArgs) -> ExitCode {
                 );
                 Ok(())
             } else {
-                daemon.run(signals::shutdown_signal()).await
+                // Under systemd: READY/STATUS/WATCHDOG/STOPPING, and SIGHUP reloads.
+                let notifier = Notifier::from_env();
+                notifier.status("starting: opening the store");
+                let reloads = signals::reload_requests().context("listening for SIGHUP")?;
+                let shutdown = signals::shutdown_signal();
+                let daemon = Daemon::open(config, Arc::new(SystemClock))?
+                    .with_notifier(notifier)
+                    .with_reloads(reloads);
+                daemon.run(shutdown).await
             }
         })
     })();

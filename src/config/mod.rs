@@ -40,6 +40,14 @@ pub struct Config {
     /// Accounts by id, in id order so listings are stable.
     pub accounts: BTreeMap<String, Account>,
     pub rulebooks: BTreeMap<String, Rulebook>,
+    pub metrics: MetricsSettings,
+}
+
+/// `[metrics]`: where herald serves Prometheus metrics, if anywhere.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// `listen = "127.0.0.1:9464"`; none serves nothing.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +65,9 @@ pub struct DaemonSettings {
     /// The control socket admins' commands talk to (`[daemon] socket`,
     /// default `<state_dir>/herald.sock`).
     pub socket: PathBuf,
+    /// At shutdown, how long requests in flight may take before they are
+    /// abandoned (recorded, and reconciled at the next start).
+    pub stop_grace: Duration,
 }
 
 #[derive(Debug, Clone)]

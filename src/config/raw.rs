@@ -10,8 +10,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    parse_duration, Account, Config, ConfigError, DaemonSettings, PlatformKind, QuietHours, RuleSettings, Rulebook,
-    SandboxSettings, Severity, StalePolicy, XSettings,
+    parse_duration, Account, Config, ConfigError, DaemonSettings, MetricsSettings, PlatformKind, QuietHours,
+    RuleSettings, Rulebook, SandboxSettings, Severity, StalePolicy, XSettings,
 };
 use crate::source::Position;
 
@@ -27,6 +27,14 @@ struct RawConfig {
     accounts: Vec<RawAccount>,
     #[serde(default)]
     rulebooks: BTreeMap<String, RawRulebook>,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -40,6 +48,7 @@ struct RawDaemon {
     max_in_flight: Option<Spanned<usize>>,
     /// The control socket; `<state_dir>/herald.sock` when absent.
     socket: Option<Spanned<String>>,
+    stop_grace: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -313,6 +322,28 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
         None => 4,
     };
 
+    let stop_grace = match &raw.daemon.stop_grace {
+        Some(s) => c.duration(s, "stop_grace")?,
+        None => Duration::from_secs(60),
+    };
+    let metrics_listen = match &raw.metrics.listen {
+        // A bare port means loopback: the figures name accounts.
+        Some(l) if l.get_ref().trim().parse::<u16>().is_ok() => Some(std::net::SocketAddr::from((
+            std::net::Ipv4Addr::LOCALHOST,
+            l.get_ref().trim().parse::<u16>().expect("checked"),
+        ))),
+        Some(l) => Some(l.get_ref().parse::<std::net::SocketAddr>().map_err(|_| {
+            c.error_at(
+                l.span().start,
+                format!(
+                    "metrics listen address \"{}\" is not an IP address and port; write it like \"127.0.0.1:9464\", or just a port (\"9464\") for loopback, or leave [metrics] out to serve no metrics.",
+                    l.get_ref()
+                ),
+            )
+        })?),
+        None => None,
+    };
+
     let d = &raw.defaults;
     let default_tz = match &d.time_zone {
         Some(tz) => c.time_zone(tz)?,
@@ -423,7 +454,9 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 None => state_dir.join("herald.sock"),
             },
             state_dir,
+            stop_grace,
         },
+        metrics: MetricsSettings { listen: metrics_listen },
         sandbox: SandboxSettings {
             max_length: raw.platforms.sandbox.max_length.unwrap_or(280),
         },
@@ -555,6 +588,28 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn metrics_listen_takes_an_address_or_a_loopback_port() {
+        let dir = setup(&[]);
+        let cfg = parse_in(&dir, "[metrics]\nlisten = \"9464\"\n").unwrap();
+        assert_eq!(cfg.metrics.listen, Some("127.0.0.1:9464".parse().unwrap()));
+        let cfg = parse_in(&dir, "[metrics]\nlisten = \"[::1]:9000\"\n").unwrap();
+        assert_eq!(cfg.metrics.listen, Some("[::1]:9000".parse().unwrap()));
+        assert_eq!(parse_in(&dir, "").unwrap().metrics.listen, None);
+        let err = parse_in(&dir, "[metrics]\nlisten = \"localhost:9464\"\n").unwrap_err();
+        assert!(err.message.contains("is not an IP address and port"), "{}", err.message);
+        assert_eq!(err.position.unwrap().line, 9);
+    }
+
+    #[test]
+    fn stop_grace_is_a_duration() {
+        let dir = setup(&[]);
+        let text = "[daemon]\nqueue_dir = \"queue\"\nstate_dir = \"state\"\nbaseline = \"company\"\nstop_grace = \"10s\"\n\n[rulebooks.company.rules.length]\nseverity = \"block\"\n";
+        let cfg = super::super::parse(&dir.path().join("herald.toml"), text).unwrap();
+        assert_eq!(cfg.daemon.stop_grace, Duration::from_secs(10));
+        assert_eq!(parse_in(&dir, "").unwrap().daemon.stop_grace, Duration::from_secs(60));
     }
 
     #[test]

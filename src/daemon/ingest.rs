@@ -147,7 +147,9 @@ fn handle_file(
         }
     };
     let metric = shared.metrics[&account.id].as_ref();
+    let started = std::time::Instant::now();
     let report = shared.guidelines[&account.id].check(&Draft::of(post, now, metric));
+    shared.telemetry.observe_check(started.elapsed());
     if report.verdict == Verdict::Block {
         let rules: Vec<&str> = report
             .findings
@@ -239,17 +241,25 @@ impl FileInPass<'_> {
     }
 }
 
-fn held_reason(report: &Report) -> String {
+/// The rules with findings, for the log's `rule` field (`RULE=` in the journal).
+pub(crate) fn rule_ids(findings: &[crate::guidelines::Finding]) -> Option<String> {
+    let mut ids: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    ids.dedup();
+    (!ids.is_empty()).then(|| ids.join(","))
+}
+
+/// How the reason of a delivery held by a guideline check begins (a reload
+/// lifts such holds when the new rules no longer ask for a review).
+pub(crate) const GUIDELINE_HOLD_PREFIX: &str = "a guideline check asks for a review";
+
+pub(crate) fn held_reason(report: &Report) -> String {
     let rules: Vec<String> = report
         .findings
         .iter()
         .filter(|f| f.severity == crate::config::Severity::Hold)
         .map(|f| format!("{} (\"{}\")", f.rule, f.matched))
         .collect();
-    format!(
-        "a guideline check asks for a review before publication: {}.",
-        rules.join(", ")
-    )
+    format!("{GUIDELINE_HOLD_PREFIX} before publication: {}.", rules.join(", "))
 }
 
 impl FileInPass<'_> {
@@ -301,8 +311,11 @@ fn finish_file(account: &Account, path: &Path, d: &Delivery) {
         State::Expired => (Outcome::Expired, notes::ended(account, d)),
         _ => return,
     };
+    let rules = rule_ids(&d.findings);
     match queue::move_to_outcome(path, outcome, &note) {
-        Ok(to) => tracing::info!(account = %account.id, delivery = %d.id, "{} → {}", d.file, to.display()),
+        Ok(to) => {
+            tracing::info!(account = %account.id, delivery = %d.id, rule = rules.as_deref(), "{} → {}", d.file, to.display())
+        }
         Err(e) => {
             tracing::error!(account = %account.id, file = %d.file, "cannot move the file to {}/: {e}", outcome.folder())
         }
@@ -399,7 +412,8 @@ impl FileInPass<'_> {
         shared.store.put_delivery(&d)?;
         shared.store.flush_blocking()?;
         audit_ingest(shared, &d, now);
-        tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, state = d.state.name(), due = %rfc3339_in(d.due, account.time_zone), "planned");
+        let rules = rule_ids(&d.findings);
+        tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, state = d.state.name(), rule = rules.as_deref(), due = %rfc3339_in(d.due, account.time_zone), "planned");
         let _ = queue::write_note(&c.path, &notes::pending(account, &d, recurring, self.stops));
         Ok(())
     }

@@ -6,8 +6,11 @@
 
 mod ingest;
 pub mod notes;
+pub mod notify;
 mod publish;
+pub mod reload;
 pub mod signals;
+mod stop;
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
@@ -36,6 +39,8 @@ pub(crate) struct Shared {
     platforms: BTreeMap<String, Arc<dyn Platform>>,
     guidelines: BTreeMap<String, Guidelines>,
     metrics: BTreeMap<String, Box<dyn TextMetric>>,
+    /// Prometheus counters (the [`crate::metrics`] module), kept across reloads.
+    telemetry: Arc<crate::metrics::Metrics>,
     /// The audit log (control helper): the daemon's own events.
     audit: crate::audit::Audit,
 }
@@ -57,6 +62,12 @@ pub struct Daemon {
     tasks: JoinSet<String>,
     /// Caps requests in flight across accounts.
     permits: Arc<Semaphore>,
+    /// systemd notifications: READY, STATUS, WATCHDOG, STOPPING.
+    notifier: notify::Notifier,
+    /// Reload requests (SIGHUP, or a control request).
+    reloads: Option<mpsc::Receiver<reload::ReloadRequest>>,
+    /// The metrics endpoint's socket (`[metrics] listen`), bound at open.
+    metrics_listener: Option<std::net::TcpListener>,
 }
 
 /// Opens the store, moving a damaged one aside (pending work lives in the
@@ -103,6 +114,16 @@ impl Daemon {
             platforms,
             guidelines,
             metrics,
+            telemetry: Arc::new(crate::metrics::Metrics::new()),
+        };
+        let metrics_listener = match shared.config.metrics.listen {
+            Some(addr) => {
+                let l = std::net::TcpListener::bind(addr)
+                    .with_context(|| format!("listening on {addr} for metrics ([metrics] listen)"))?;
+                l.set_nonblocking(true)?;
+                Some(l)
+            }
+            None => None,
         };
         let n = publish::recover_interrupted(&shared, shared.clock.now())?;
         if n > 0 {
@@ -114,7 +135,27 @@ impl Daemon {
             busy: HashSet::new(),
             tasks: JoinSet::new(),
             permits,
+            notifier: notify::Notifier::disabled(),
+            reloads: None,
+            metrics_listener,
         })
+    }
+
+    /// Where the metrics endpoint listens, if it does.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// Sends systemd notifications through `notifier` while running.
+    pub fn with_notifier(mut self, notifier: notify::Notifier) -> Daemon {
+        self.notifier = notifier;
+        self
+    }
+
+    /// Reloads the config on each request (see [`reload`]).
+    pub fn with_reloads(mut self, reloads: mpsc::Receiver<reload::ReloadRequest>) -> Daemon {
+        self.reloads = Some(reloads);
+        self
     }
 
     /// Replaces an account's platform client (tests use faithful fakes).
@@ -233,6 +274,8 @@ impl Daemon {
             .with_context(|| format!("watching {}", self.shared.config.daemon.queue_dir.display()))?;
         let (control, mut calls) = crate::control::server::Server::bind(&self.shared.config)?;
         tokio::pin!(shutdown);
+        // The endpoint reads the config of the moment: reloads update `view`.
+        let (view, metrics_server) = self.serve_metrics()?;
         tracing::info!(accounts = self.shared.config.accounts.len(), "herald is running");
         // Say at start-up, not at the first post, when credentials do not
         // work; in the background, so a slow platform delays nothing.
@@ -245,8 +288,25 @@ impl Daemon {
                 }
             });
         }
+        self.notifier.status("scanning the queue");
+        let mut ready = false;
         loop {
             let (next, settle_wake, _) = self.tick().await?;
+            // The watchdog hears from the loop itself: a stuck loop stops pinging.
+            self.notifier.watchdog();
+            if !ready {
+                ready = true;
+                self.notifier.ready(&self.status_line());
+            } else if self.notifier.is_enabled() {
+                let status = format!(
+                    "running: {} accounts, {} publishing, next due {}",
+                    self.shared.config.accounts.len(),
+                    self.tasks.len(),
+                    next.map_or("none".to_string(), |t| t
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                );
+                self.notifier.status_if_changed(&status);
+            }
             let clock = self.shared.clock.clone();
             // With nothing scheduled, wake hourly anyway: cheap, and it
             // notices a clock that jumped.
@@ -265,19 +325,112 @@ impl Daemon {
                 }
                 Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => self.task_done(joined),
                 Some(call) = calls.recv() => self.serve(call, &control.info).await,
+                _ = notify::sleep_until(self.notifier.watchdog_deadline()) => {}
+                Some(request) = reload::next(&mut self.reloads) => {
+                    let result = self.reload().await;
+                    view.send_replace(self.shared.clone());
+                    if let Some(reply) = request.reply {
+                        let _ = reply.send(result);
+                    }
+                }
             }
         }
-        tracing::info!(
-            in_flight = self.tasks.len(),
-            "stopping: finishing the requests in flight"
-        );
-        while let Some(joined) = self.tasks.join_next().await {
-            self.task_done(joined);
-        }
-        self.shared.store.flush().await?;
+        self.stop().await?;
+        metrics_server.stop().await;
         drop(control);
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Aborts the metrics endpoint when the daemon stops.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl AbortOnDrop {
+    /// Aborts and waits until the task (and its socket) is gone.
+    async fn stop(mut self) {
+        if let Some(h) = self.0.take() {
+            h.abort();
+            let _ = h.await;
+        }
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(h) = &self.0 {
+            h.abort();
+        }
+    }
+}
+
+impl Daemon {
+    /// Starts the metrics endpoint if `[metrics] listen` is set.
+    fn serve_metrics(&mut self) -> anyhow::Result<(tokio::sync::watch::Sender<Arc<Shared>>, AbortOnDrop)> {
+        let (view, rx) = tokio::sync::watch::channel(self.shared.clone());
+        let Some(listener) = self.metrics_listener.take() else {
+            return Ok((view, AbortOnDrop(None)));
+        };
+        let addr = listener.local_addr()?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let body = Arc::new(move || {
+            let shared = rx.borrow().clone();
+            match crate::metrics::Gauges::collect(&shared.store, &shared.config, shared.clock.now()) {
+                Ok(g) => shared.telemetry.render(&g),
+                Err(e) => {
+                    tracing::error!("metrics: cannot read the store: {e}");
+                    shared.telemetry.render(&Default::default())
+                }
+            }
+        });
+        tracing::info!("serving metrics at http://{addr}/metrics");
+        Ok((
+            view,
+            AbortOnDrop(Some(tokio::spawn(crate::metrics::serve(listener, body)))),
+        ))
+    }
+
+    /// Lets the requests in flight finish within the stop grace, abandons
+    /// (and records) the rest, and flushes the store.
+    async fn stop(&mut self) -> anyhow::Result<()> {
+        let grace = self.shared.config.daemon.stop_grace;
+        let in_flight = self.tasks.len();
+        tracing::info!(in_flight, "stopping: finishing the requests in flight");
+        self.notifier.stopping(&format!(
+            "stopping: finishing {in_flight} requests in flight (at most {})",
+            humantime::format_duration(grace)
+        ));
+        let finished = tokio::time::timeout(grace, async {
+            while let Some(joined) = self.tasks.join_next().await {
+                self.task_done(joined);
+            }
+        })
+        .await;
+        if finished.is_err() {
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+            let shared = self.shared.clone();
+            let now = shared.clock.now();
+            let n = tokio::task::spawn_blocking(move || stop::record_abandoned(&shared, now)).await??;
+            tracing::warn!("{n} requests did not finish within the stop grace; they are reconciled at the next start");
+        }
+        self.shared.store.flush().await?;
+        Ok(())
+    }
+
+    /// What the daemon is doing, for systemd's STATUS= line.
+    fn status_line(&self) -> String {
+        let scheduled = self
+            .shared
+            .store
+            .deliveries()
+            .map(|all| all.iter().filter(|d| d.state == State::Scheduled).count())
+            .unwrap_or(0);
+        format!(
+            "running: {} accounts, {scheduled} deliveries scheduled, {} publishing",
+            self.shared.config.accounts.len(),
+            self.tasks.len()
+        )
     }
 }
 
@@ -427,7 +580,8 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
     Ok((chosen, next, changed))
 }
 
-/// Runs the daemon until `shutdown` resolves.
+/// Runs the daemon until `shutdown` resolves (no systemd notifications,
+/// no reloads: `herald run` wires those).
 pub async fn run(config: Config, clock: Arc<dyn Clock>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     Daemon::open(config, clock)?.run(shutdown).await
 }

@@ -134,6 +134,9 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
     }
     let started_at = now;
     let now = shared.clock.now();
+    shared
+        .telemetry
+        .observe_publish(&d.account, &result, d.scheduled_for, now);
     let attempt = d.attempts.last_mut().expect("pushed above");
     attempt.finished_at = Some(now);
     match result {

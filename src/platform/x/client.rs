@@ -158,7 +158,7 @@ impl XClient {
             message,
         };
         let dir = credentials::credentials_dir(config).map_err(|e| fail(e.to_string()))?;
-        let path = credentials::credentials_file(&dir, &account.id);
+        let path = credentials::credentials_file_to_read(&dir, &account.id);
         let creds = credentials::read_credentials(&path).map_err(|e| fail(e.to_string()))?;
         XClient::new(
             account,

@@ -127,6 +127,18 @@ pub fn credentials_file(dir: &Path, account: &str) -> PathBuf {
     dir.join(format!("x-{account}.json"))
 }
 
+/// The credentials file to read: as [`credentials_file`], or the same file
+/// loaded by the unit's `LoadCredential=herald:/etc/herald/credentials`,
+/// which systemd names `herald_x-<account>.json` in `$CREDENTIALS_DIRECTORY`.
+pub fn credentials_file_to_read(dir: &Path, account: &str) -> PathBuf {
+    let loaded = dir.join(format!("herald_x-{account}.json"));
+    if loaded.is_file() {
+        loaded
+    } else {
+        credentials_file(dir, account)
+    }
+}
+
 /// Where rotated OAuth 2.0 tokens (and a "needs re-authorization" mark) are kept.
 pub fn token_state_file(config: &Config, account: &Account) -> PathBuf {
     config
@@ -291,6 +303,26 @@ mod tests {
         assert!(e.to_string().contains("chmod 600"), "{e}");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(matches!(read_credentials(&path).unwrap(), XCredentials::OAuth1(_)));
+    }
+
+    #[test]
+    fn the_name_systemd_gives_a_credential_loaded_from_a_folder_is_read_first() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            credentials_file_to_read(dir.path(), "news"),
+            dir.path().join("x-news.json")
+        );
+        std::fs::write(dir.path().join("x-news.json"), "{}").unwrap();
+        assert_eq!(
+            credentials_file_to_read(dir.path(), "news"),
+            dir.path().join("x-news.json")
+        );
+        // LoadCredential=herald:/etc/herald/credentials → herald_x-news.json
+        std::fs::write(dir.path().join("herald_x-news.json"), "{}").unwrap();
+        assert_eq!(
+            credentials_file_to_read(dir.path(), "news"),
+            dir.path().join("herald_x-news.json")
+        );
     }
 
     #[test]

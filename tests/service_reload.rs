@@ -1,0 +1,195 @@
+//! Reloading the config in a running daemon (what SIGHUP does): atomic,
+//! refused when invalid, accounts added and removed, pending deliveries
+//! re-checked against the new rules.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Env, BASE_CONFIG, TOKYO};
+use herald::daemon::reload::{ReloadRequest, Reloaded};
+use herald::store::State;
+use tokio::sync::{mpsc, oneshot};
+
+async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// A running daemon with a reload channel and a stop switch.
+struct Running {
+    reloads: mpsc::Sender<ReloadRequest>,
+    stop: oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    fn start(env: &Env) -> Running {
+        let (reloads, rx) = mpsc::channel(1);
+        let (stop, stop_rx) = oneshot::channel::<()>();
+        let daemon = env.daemon().with_reloads(rx);
+        let handle = tokio::spawn(daemon.run(async {
+            let _ = stop_rx.await;
+        }));
+        Running { reloads, stop, handle }
+    }
+
+    async fn reload(&self) -> Result<Reloaded, String> {
+        let (tx, rx) = oneshot::channel();
+        self.reloads.send(ReloadRequest { reply: Some(tx) }).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(20), rx)
+            .await
+            .expect("the reload answers")
+            .unwrap()
+    }
+
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.handle.await.unwrap().unwrap();
+    }
+}
+
+fn write_config(env: &Env, text: &str) {
+    std::fs::write(env.dir.path().join("herald.toml"), text).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_deliveries_are_rechecked_against_the_new_rules() {
+    let env = Env::new(TOKYO);
+    let later = r#""at": "2026-12-05T09:00:00+09:00""#;
+    env.drop_post(
+        "tokyo",
+        "launch.json",
+        format!(r#"{{"text": "新製品の発表です", {later}}}"#),
+    );
+    env.drop_post(
+        "tokyo",
+        "results.json",
+        format!(r#"{{"text": "業績は好調です", {later}}}"#),
+    );
+    env.drop_post("tokyo", "plain.json", format!(r#"{{"text": "よい一日を", {later}}}"#));
+    let running = Running::start(&env);
+    eventually("all three are planned", || {
+        ["launch.json", "results.json", "plain.json"]
+            .iter()
+            .all(|f| herald::queue::note_path(&env.path("tokyo", f)).exists())
+    })
+    .await;
+
+    // New rules: the product name is now confidential (block); financial
+    // topics no longer need a review; "一日" needs one.
+    let config = BASE_CONFIG
+        .replace(
+            r#"terms = ["社外秘", "極秘", "Confidential", "Internal Use Only"]"#,
+            r#"terms = ["社外秘", "極秘", "Confidential", "Internal Use Only", "新製品"]"#,
+        )
+        .replace(r#"terms = ["業績", "上方修正", "earnings"]"#, r#"terms = ["一日"]"#);
+    assert_ne!(config, BASE_CONFIG);
+    write_config(&env, &format!("{config}\n{TOKYO}"));
+    let reloaded = running.reload().await.expect("a valid config reloads");
+    assert_eq!(reloaded.rechecked, 3, "{reloaded:?}");
+    assert_eq!(reloaded.changed, 3, "{reloaded:?}");
+    assert!(reloaded.added.is_empty() && reloaded.removed.is_empty());
+    eventually("the newly blocked post moves to rejected/", || {
+        env.path("tokyo", "rejected/launch.json").exists()
+    })
+    .await;
+    running.stop().await;
+
+    let state = |f: &str| env.delivery_of(f)[0].state;
+    assert_eq!(state("launch.json"), State::Rejected);
+    assert_eq!(state("results.json"), State::Scheduled, "the financial hold was lifted");
+    assert_eq!(state("plain.json"), State::Held);
+    let why = std::fs::read_to_string(herald::queue::note_path(&env.path("tokyo", "rejected/launch.json"))).unwrap();
+    assert!(why.contains("confidential-marker"), "{why}");
+    assert!(env.outbox("tokyo").is_empty(), "nothing was published by the reload");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_config_is_refused_and_the_running_one_keeps_publishing() {
+    let env = Env::new(TOKYO);
+    let running = Running::start(&env);
+    let good = std::fs::read_to_string(env.dir.path().join("herald.toml")).unwrap();
+    write_config(
+        &env,
+        &good.replace("time_zone = \"Asia/Tokyo\"", "time_zone = \"Asia/Tokio\""),
+    );
+    let err = running.reload().await.expect_err("an invalid config is refused");
+    assert!(err.contains("herald.toml:"), "names the file and line: {err}");
+    assert!(err.contains("unknown time zone \"Asia/Tokio\""), "{err}");
+
+    // The old config still runs: the account publishes.
+    env.drop_post("tokyo", "now.json", r#"{"text": "まだ動いています"}"#);
+    eventually("a post published after the refused reload", || {
+        env.path("tokyo", "published/now.json").exists()
+    })
+    .await;
+
+    // A config that moves the store is refused too: that needs a restart.
+    write_config(&env, &good.replace("state_dir = \"state\"", "state_dir = \"state2\""));
+    let err = running.reload().await.expect_err("moving the store needs a restart");
+    assert!(err.contains("state_dir changed"), "{err}");
+    running.stop().await;
+    assert_eq!(env.outbox("tokyo").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_added_and_removed_take_effect() {
+    let env = Env::new(TOKYO);
+    let running = Running::start(&env);
+    std::fs::create_dir_all(env.dir.path().join("queue/osaka")).unwrap();
+    let osaka = "\n[[account]]\nid = \"osaka\"\nplatform = \"sandbox\"\nhandle = \"@osaka\"\nowner = \"Ichiro\"\n";
+    write_config(&env, &format!("{BASE_CONFIG}\n{osaka}"));
+    let reloaded = running.reload().await.unwrap();
+    assert_eq!(reloaded.added, vec!["osaka".to_string()]);
+    assert_eq!(reloaded.removed, vec!["tokyo".to_string()]);
+
+    env.drop_post("osaka", "hello.json", r#"{"text": "大阪から"}"#);
+    env.drop_post("tokyo", "orphan.json", r#"{"text": "東京から"}"#);
+    eventually("the new account publishes", || {
+        env.path("osaka", "published/hello.json").exists()
+    })
+    .await;
+    running.stop().await;
+    assert_eq!(env.outbox("osaka").len(), 1);
+    assert!(env.outbox("tokyo").is_empty(), "the removed account published");
+    assert!(
+        !herald::queue::note_path(&env.path("tokyo", "orphan.json")).exists(),
+        "the removed account's folder was still read"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admins_approval_survives_a_reload() {
+    let env = Env::new(TOKYO);
+    env.drop_post(
+        "tokyo",
+        "results.json",
+        r#"{"text": "業績のお知らせ", "at": "2026-12-05T09:00:00+09:00"}"#,
+    );
+    env.daemon().run_once().await.unwrap();
+    // An admin approves the held post (as the approve command does: back to scheduled).
+    {
+        let store = herald::store::Store::open(&env.config.store_path()).unwrap();
+        let mut d = store.deliveries().unwrap().pop().unwrap();
+        assert_eq!(d.state, State::Held);
+        d.transition(
+            State::Scheduled,
+            Some("approved by an admin".into()),
+            herald::schedule::Clock::now(&env.clock),
+        );
+        store.put_delivery(&d).unwrap();
+        store.flush_blocking().unwrap();
+    }
+    let running = Running::start(&env);
+    let reloaded = running.reload().await.unwrap();
+    assert_eq!(reloaded.rechecked, 1);
+    assert_eq!(reloaded.changed, 0, "{reloaded:?}");
+    running.stop().await;
+    assert_eq!(env.delivery_of("results.json")[0].state, State::Scheduled);
+}
