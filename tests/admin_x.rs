@@ -369,7 +369,34 @@ async fn doctor_through_the_daemon_warns_of_credentials_that_changed_since_it_st
     assert_eq!(news["status"], "fail");
     let detail = news["detail"].as_str().unwrap();
     assert!(
-        detail.contains("could not start again") && detail.contains("mode 640"),
+        detail.contains("restart herald") && detail.contains("mode 640"),
         "{detail}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_through_the_daemon_names_an_account_it_started_without_credentials() {
+    let (env, fake) = x_setup(THREE).await;
+    for id in ["news", "shop"] {
+        let (_, creds) = fake.add_oauth1_user(id);
+        write_credentials(&env, id, &creds);
+    }
+    // careers has no credentials file: the daemon starts anyway and holds its posts.
+    let daemon = admin_harness::start(&env);
+    let out = herald_async(&env, &["doctor", "--json"]).await;
+    daemon.stop();
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let v = out.json();
+    assert_eq!(v["healthy"], false);
+    let careers = doctor_check(&v, "platform careers");
+    assert_eq!(careers["status"], "fail", "{careers}");
+    let detail = careers["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("cannot read the credentials file")
+            && detail.contains("x-careers.json")
+            && detail.contains("restart herald"),
+        "{detail}"
+    );
+    assert_eq!(doctor_check(&v, "platform news")["status"], "ok");
+    assert_eq!(doctor_check(&v, "platform shop")["status"], "ok");
 }

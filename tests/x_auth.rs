@@ -166,19 +166,30 @@ async fn the_code_exchange_checks_pkce() {
 }
 
 #[tokio::test]
-async fn a_credentials_file_readable_by_others_is_refused() {
+async fn a_credentials_file_readable_by_others_is_refused_and_holds_only_that_account() {
     let (env, fake) = x_setup(NEWS).await;
-    let (_, creds) = fake.add_oauth1_user("news");
+    let (user, creds) = fake.add_oauth1_user("news");
     write_credentials(&env, "news", &creds);
     let path = env.dir.path().join("credentials/x-news.json");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let err = match herald::daemon::Daemon::open(env.config.clone(), Arc::new(env.clock.clone())) {
+    let err = match herald::platform::connect(&env.config, &env.config.accounts["news"], Arc::new(env.clock.clone())) {
         Ok(_) => panic!("a world-readable credentials file must be refused"),
         Err(e) => format!("{e:#}"),
     };
     assert!(err.contains("x-news.json"), "{err}");
     assert!(err.contains("chmod 600"), "{err}");
     assert!(!err.contains("SECRET"), "{err}");
+
+    // The daemon still starts (other accounts keep publishing); this
+    // account's post is held with the reason, and nothing reaches X.
+    env.drop_post("news", "one.md", "一つ目\n");
+    env.run_at(utc("2026-12-01T02:10:00Z")).await;
+    assert!(fake.posts(&user).is_empty());
+    let d = &env.delivery_of("one.md")[0];
+    assert_eq!(d.state, State::Held);
+    let reason = d.reason.clone().unwrap_or_default();
+    assert!(reason.contains("chmod 600"), "{reason}");
+    assert!(!reason.contains("SECRET"), "{reason}");
 }
 
 trait ClockNow {

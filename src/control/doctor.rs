@@ -170,16 +170,18 @@ pub(super) async fn doctor(ctx: &Context<'_>) -> Result<Value, String> {
     }
     // Every account whose platform needs credentials: can herald connect?
     // (Without a daemon, the accounts the CLI could not connect; with one,
-    // also files changed since it started, which a restart would trip on.)
+    // the accounts it holds for broken credentials and files changed since
+    // it started.)
     for a in config.accounts.values().filter(|a| a.platform != PlatformKind::Sandbox) {
         let name = format!("platform {}", a.id);
         match platform::check_credentials(config, a) {
-            Err(e) if ctx.platforms.contains_key(&a.id) => checks.push(check(
+            Err(e) if ctx.daemon.is_some() => checks.push(check(
                 &name,
                 "fail",
                 format!(
-                    "the running daemon still uses the credentials it read at start, but it could not start again: {}",
-                    e.message
+                    "herald cannot connect to {} for this account: {}. The running daemon keeps what it read when it started: after fixing this, restart herald.",
+                    a.platform.display_name(),
+                    e.message.trim_end_matches('.')
                 ),
             )),
             Err(e) => checks.push(check(

@@ -101,7 +101,10 @@ impl Daemon {
         let mut guidelines = BTreeMap::new();
         let mut metrics = BTreeMap::new();
         for account in config.accounts.values() {
-            platforms.insert(account.id.clone(), platform::connect(&config, account, clock.clone())?);
+            platforms.insert(
+                account.id.clone(),
+                platform::connect_for_daemon(&config, account, clock.clone())?,
+            );
             guidelines.insert(account.id.clone(), Guidelines::for_account(&config, account));
             metrics.insert(account.id.clone(), platform::metric_for(&config, account.platform));
         }

@@ -98,7 +98,7 @@ fn prepare(config: Config, old: &Shared) -> Result<Shared, String> {
             .is_some_and(|a| a.platform == account.platform && a.handle == account.handle);
         let client = match old.platforms.get(&account.id) {
             Some(p) if same => p.clone(),
-            _ => platform::connect(&config, account, old.clock.clone())
+            _ => platform::connect_for_daemon(&config, account, old.clock.clone())
                 .map_err(|e| format!("{}: {e}", config.path.display()))?,
         };
         platforms.insert(account.id.clone(), client);

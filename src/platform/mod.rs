@@ -139,6 +139,58 @@ pub fn connect(
     }
 }
 
+/// Builds the platform client for an account the daemon runs. A platform
+/// herald does not support is a config error (`Err`); an account whose
+/// credentials are missing or unsafe gets an [`Unavailable`] client instead,
+/// so one owner's broken keys never stop the company's other accounts (its
+/// deliveries are held, and `herald status`/`doctor` say why).
+pub fn connect_for_daemon(
+    config: &Config,
+    account: &Account,
+    clock: Arc<dyn crate::schedule::Clock>,
+) -> Result<Arc<dyn Platform>, ConnectError> {
+    match account.platform {
+        PlatformKind::Sandbox | PlatformKind::X => match connect(config, account, clock) {
+            Ok(p) => Ok(p),
+            Err(e) => {
+                tracing::error!(account = %account.id, "{e}; this account's posts are held until it is fixed (then restart herald)");
+                Ok(Arc::new(Unavailable {
+                    kind: account.platform,
+                    why: e.message,
+                }))
+            }
+        },
+        _ => connect(config, account, clock),
+    }
+}
+
+/// The client of an account herald cannot connect (credentials missing,
+/// unreadable or readable by others): every request answers
+/// [`PublishError::NeedsReauth`] with the reason, so deliveries are held, not
+/// retried in a loop, and nothing is sent.
+pub struct Unavailable {
+    kind: PlatformKind,
+    why: String,
+}
+
+impl Platform for Unavailable {
+    fn kind(&self) -> PlatformKind {
+        self.kind
+    }
+
+    fn publish<'a>(&'a self, _: &'a Outgoing, _: &'a dyn Progress) -> BoxFuture<'a, Result<Published, PublishError>> {
+        Box::pin(async move { Err(PublishError::NeedsReauth(self.why.clone())) })
+    }
+
+    fn delete<'a>(&'a self, _: &'a [String]) -> BoxFuture<'a, Result<(), PublishError>> {
+        Box::pin(async move { Err(PublishError::NeedsReauth(self.why.clone())) })
+    }
+
+    fn check_account(&self) -> BoxFuture<'_, Result<String, PublishError>> {
+        Box::pin(async move { Err(PublishError::NeedsReauth(self.why.clone())) })
+    }
+}
+
 /// Whether an account's platform could be connected, without connecting:
 /// its credentials file is there, private and well-formed. Nothing is
 /// written and nothing is sent (`herald doctor` asks this of a running

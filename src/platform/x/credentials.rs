@@ -148,6 +148,26 @@ pub fn token_state_file(config: &Config, account: &Account) -> PathBuf {
         .join(format!("{}.json", account.id))
 }
 
+/// The permission bits a credentials file must not have. Files that systemd
+/// placed in `$CREDENTIALS_DIRECTORY` may show a group read bit: where it
+/// cannot use ramfs, systemd grants the service user access with an ACL,
+/// whose mask appears as the group bits (0440). That folder is private to
+/// the service, so there only "others" must have no access.
+fn forbidden_bits(path: &Path) -> u32 {
+    forbidden_bits_with(path, std::env::var_os("CREDENTIALS_DIRECTORY").as_deref())
+}
+
+fn forbidden_bits_with(path: &Path, systemd_folder: Option<&std::ffi::OsStr>) -> u32 {
+    let in_systemd_folder = systemd_folder
+        .filter(|d| !d.is_empty())
+        .is_some_and(|d| path.parent() == Some(Path::new(d)));
+    if in_systemd_folder {
+        0o007
+    } else {
+        0o077
+    }
+}
+
 /// Reads a file only nobody but its owner can read.
 pub fn read_private(path: &Path) -> Result<Vec<u8>, CredentialError> {
     let shown = path.display().to_string();
@@ -156,7 +176,7 @@ pub fn read_private(path: &Path) -> Result<Vec<u8>, CredentialError> {
         why: e.to_string(),
     })?;
     let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
+    if mode & forbidden_bits(path) != 0 {
         return Err(CredentialError::TooOpen { path: shown, mode });
     }
     std::fs::read(path).map_err(|e| CredentialError::Unreadable {
@@ -303,6 +323,18 @@ mod tests {
         assert!(e.to_string().contains("chmod 600"), "{e}");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(matches!(read_credentials(&path).unwrap(), XCredentials::OAuth1(_)));
+    }
+
+    #[test]
+    fn systemd_acl_mask_is_accepted_only_in_its_credentials_folder() {
+        let systemd = std::ffi::OsStr::new("/run/credentials/herald.service");
+        let loaded = Path::new("/run/credentials/herald.service/herald_x-news.json");
+        // 0440 from systemd's tmpfs+ACL fallback: fine there, not elsewhere.
+        assert_eq!(0o440 & forbidden_bits_with(loaded, Some(systemd)), 0);
+        assert_ne!(0o444 & forbidden_bits_with(loaded, Some(systemd)), 0);
+        let own = Path::new("/etc/herald/credentials/x-news.json");
+        assert_ne!(0o440 & forbidden_bits_with(own, Some(systemd)), 0);
+        assert_ne!(0o440 & forbidden_bits_with(loaded, None), 0);
     }
 
     #[test]
