@@ -400,3 +400,27 @@ async fn doctor_through_the_daemon_names_an_account_it_started_without_credentia
     assert_eq!(doctor_check(&v, "platform news")["status"], "ok");
     assert_eq!(doctor_check(&v, "platform shop")["status"], "ok");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_x_rate_limits_says_until_when_and_deletes_nothing() {
+    let (env, fake, user, id, _) = published_thread(false).await;
+    let reset = utc("2026-12-01T01:15:00Z");
+    fake.rate_limit_next(&user, "DELETE /2/tweets/:id", reset);
+    let daemon = admin_harness::start(&env);
+    let out = herald_async(&env, &["retract", &id, "--reason", "offensive"]).await;
+    daemon.stop();
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("rate limited until 2026-12-01 01:15:00"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("Run herald retract {id} again in a while")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(fake.posts(&user).len(), 2, "nothing was deleted");
+    assert_still_published(&env, &id);
+}
