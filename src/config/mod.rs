@@ -112,6 +112,17 @@ impl PlatformKind {
             PlatformKind::Misskey => "misskey",
         }
     }
+
+    /// The platform's name as people write it, for owners' notes.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            PlatformKind::Sandbox => "the sandbox",
+            PlatformKind::X => "X",
+            PlatformKind::Mastodon => "Mastodon",
+            PlatformKind::Bluesky => "Bluesky",
+            PlatformKind::Misskey => "Misskey",
+        }
+    }
 }
 
 /// What happens to a one-shot delivery found later than its max lateness.

@@ -16,7 +16,7 @@ use super::stops::{self, Stop, Stops};
 use super::{Request, Response};
 use crate::audit::{self, Actor, Audit, Event};
 use crate::config::{Account, Config};
-use crate::platform::Platform;
+use crate::platform::{Platform, PublishError};
 use crate::queue::{self, Outcome};
 use crate::schedule::{human_in, is_stale, rfc3339_in};
 use crate::store::{Delivery, State, Store};
@@ -490,9 +490,22 @@ fn pause(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
         Event::new("pause").account(&a.id).detail(json!({"reason": reason})),
     )?;
     let in_flight = ctx.busy.contains(&a.id);
+    let notes = refresh_notes(ctx, Some(&a.id))?;
     Ok(
-        json!({"account": a.id, "paused": true, "already": false, "pause": stop_json(&Some(stop)), "in_flight": in_flight}),
+        json!({"account": a.id, "paused": true, "already": false, "pause": stop_json(&Some(stop)), "in_flight": in_flight, "notes_updated": notes}),
     )
+}
+
+/// Rewrites the owners' notes beside the pending files of one account (or
+/// all) after a stop was set or lifted, so that they say at once whether
+/// their posts are kept back. Returns how many notes changed.
+fn refresh_notes(ctx: &Context<'_>, only: Option<&str>) -> Result<usize, String> {
+    Ok(crate::daemon::notes::refresh_pending(
+        ctx.config,
+        &all(ctx)?,
+        only,
+        ctx.busy,
+    ))
 }
 
 fn required<'r>(reason: &'r str, what: &str) -> Result<&'r str, String> {
@@ -522,8 +535,9 @@ fn resume(ctx: &Context<'_>, id: &str) -> Answer {
             .account(&a.id)
             .detail(json!({"publish": publish, "held": held, "expired": expired})),
     )?;
+    let notes = refresh_notes(ctx, Some(&a.id))?;
     Ok(
-        json!({"account": a.id, "paused": false, "was_paused": true, "publish": publish, "held": held, "expired": expired}),
+        json!({"account": a.id, "paused": false, "was_paused": true, "publish": publish, "held": held, "expired": expired, "notes_updated": notes}),
     )
 }
 
@@ -551,12 +565,14 @@ fn freeze(ctx: &Context<'_>, reason: &str) -> Answer {
     stops::set(&path, &stop).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     record(ctx, Event::new("freeze").detail(json!({"reason": reason})))?;
     let in_flight: Vec<&String> = ctx.busy.iter().collect();
+    let notes = refresh_notes(ctx, None)?;
     Ok(json!({
         "frozen": true,
         "already": false,
         "freeze": stop_json(&Some(stop)),
         "emergency_accounts": emergency,
         "in_flight": in_flight,
+        "notes_updated": notes,
     }))
 }
 
@@ -571,7 +587,10 @@ fn thaw(ctx: &Context<'_>) -> Answer {
         ctx,
         Event::new("thaw").detail(json!({"publish": publish, "held": held, "expired": expired})),
     )?;
-    Ok(json!({"frozen": false, "was_frozen": true, "publish": publish, "held": held, "expired": expired}))
+    let notes = refresh_notes(ctx, None)?;
+    Ok(
+        json!({"frozen": false, "was_frozen": true, "publish": publish, "held": held, "expired": expired, "notes_updated": notes}),
+    )
 }
 
 fn disaster_hold(ctx: &Context<'_>, declare: Option<String>) -> Answer {
@@ -796,21 +815,24 @@ fn retry(ctx: &Context<'_>, id: &str) -> Answer {
     Ok(json!({"delivery": delivery_row(ctx, &d, None)}))
 }
 
-/// Deliveries whose retraction is under way in this process.
-static RETRACTING: std::sync::Mutex<BTreeSet<String>> = std::sync::Mutex::new(BTreeSet::new());
+/// Deliveries whose retraction is under way in this process, by store
+/// (state folder) and delivery id: delivery ids are derived from content,
+/// so two installations served by one process (tests) can share one.
+static RETRACTING: std::sync::Mutex<BTreeSet<(PathBuf, String)>> = std::sync::Mutex::new(BTreeSet::new());
 
 /// Holds a delivery's place in [`RETRACTING`] until dropped.
-struct Retracting(String);
+struct Retracting((PathBuf, String));
 
 impl Retracting {
-    fn claim(id: &str) -> Result<Retracting, String> {
+    fn claim(ctx: &Context<'_>, id: &str) -> Result<Retracting, String> {
+        let key = (ctx.config.daemon.state_dir.clone(), id.to_string());
         let mut set = RETRACTING.lock().unwrap_or_else(|p| p.into_inner());
-        if !set.insert(id.to_string()) {
+        if !set.insert(key.clone()) {
             return Err(format!(
                 "a retraction of delivery {id} is already under way; herald show {id} tells when it is done."
             ));
         }
-        Ok(Retracting(id.to_string()))
+        Ok(Retracting(key))
     }
 }
 
@@ -824,7 +846,7 @@ async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
     let d = find(ctx, id)?;
     let reason = required(reason, "retract")?.to_string();
     decided(&d, &[State::Published], "retracted")?;
-    let _claim = Retracting::claim(&d.id)?;
+    let _claim = Retracting::claim(ctx, &d.id)?;
     // Read again under the claim: another retraction may have just finished.
     let mut d = find(ctx, &d.id)?;
     decided(&d, &[State::Published], "retracted")?;
@@ -838,7 +860,18 @@ async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
         .platforms
         .get(&d.account)
         .cloned()
-        .ok_or_else(|| format!("no platform client for account {}", d.account))?;
+        .ok_or_else(|| {
+            let why = ctx
+                .config
+                .accounts
+                .get(&d.account)
+                .and_then(|a| crate::platform::check_credentials(ctx.config, a).err())
+                .map_or_else(|| "see herald doctor".to_string(), |e| e.message);
+            format!(
+                "herald cannot connect to the platform of account {} ({why}); nothing was deleted and the delivery stays published.",
+                d.account
+            )
+        })?;
     // The request is on record before it goes out.
     record(
         ctx,
@@ -855,8 +888,27 @@ async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
                 .delivery(&d.id)
                 .detail(json!({"error": e.to_string()})),
         )?;
+        let platform_name = ctx
+            .config
+            .accounts
+            .get(&d.account)
+            .map_or("the platform", |a| a.platform.display_name());
+        let advice = match e {
+            PublishError::Permanent(_) => format!(
+                "Trying again will not help until that changes: delete it by hand on {platform_name}, or fix what {platform_name} said and run herald retract {} again.",
+                d.id
+            ),
+            PublishError::NeedsReauth(_) => format!(
+                "Re-authorize the account (see herald status) and run herald retract {} again, or delete it by hand on {platform_name}.",
+                d.id
+            ),
+            _ => format!(
+                "Run herald retract {} again in a while (what is already deleted is skipped), or delete it by hand on {platform_name}.",
+                d.id
+            ),
+        };
         return Err(format!(
-            "the platform did not delete the post ({e}); it is still published at {}. Try again, or delete it by hand.",
+            "{platform_name} did not delete the post ({e}); it is still published at {}, and herald keeps the delivery marked published. {advice}",
             publication.url.as_deref().unwrap_or("an unknown link")
         ));
     }
@@ -872,19 +924,54 @@ async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
             .delivery(&d.id)
             .detail(json!({"reason": reason, "url": publication.url, "text_hash": audit::text_hash(&d.text)})),
     )?;
-    // Tell the owner beside the published file.
+    // Tell the owner beside the published file, at the top of its note.
     if let Some(a) = ctx.config.accounts.get(&d.account) {
         let path = file_location(a, &d);
         let note = queue::note_path(&path);
-        if let Ok(mut old) = std::fs::read_to_string(&note) {
-            old.push_str(&format!(
-                "\nRETRACTED: {text}. The post was deleted from {}.\n",
-                a.platform.name()
-            ));
-            let _ = queue::write_atomically(&note, old.as_bytes());
+        let before = std::fs::read_to_string(&note).unwrap_or_default();
+        let text = retraction_note(ctx, a, &d, &reason, &publication, &before);
+        if let Err(e) = queue::write_atomically(&note, text.as_bytes()) {
+            tracing::warn!(file = %note.display(), "cannot write the owner's note about the retraction: {e}");
         }
     }
     Ok(json!({"delivery": delivery_row(ctx, &d, None)}))
+}
+
+/// The owner's note after a retraction: what was deleted, when, by whom and
+/// why, above what the note said before.
+fn retraction_note(
+    ctx: &Context<'_>,
+    a: &Account,
+    d: &Delivery,
+    reason: &str,
+    publication: &crate::store::Publication,
+    before: &str,
+) -> String {
+    let tz = a.time_zone;
+    let platform = a.platform.display_name();
+    let what = match publication.remote_ids.len() {
+        0 | 1 => "The post was".to_string(),
+        2 => "Both posts of the thread were".to_string(),
+        n => format!("All {n} posts of the thread were"),
+    };
+    let mut out = format!(
+        "RETRACTED: this post was deleted from {platform} at {} by {}.\nWhy: {reason}\n{what} deleted from {platform}",
+        human_in(ctx.now, tz),
+        ctx.actor,
+    );
+    match &publication.url {
+        Some(url) => out.push_str(&format!(" (the link {url} no longer works).\n")),
+        None => out.push_str(".\n"),
+    }
+    out.push_str(&format!(
+        "Herald keeps your file here and the record of the publication. Ask an admin (give them delivery {}) before you publish it again.\n",
+        d.id
+    ));
+    if !before.trim().is_empty() {
+        out.push_str("\nWhat this note said before:\n\n");
+        out.push_str(before);
+    }
+    out
 }
 
 fn audit_log(ctx: &Context<'_>, since: Option<DateTime<Utc>>, verify: bool) -> Answer {

@@ -3,12 +3,14 @@
 //! credentials, the tokens for the next day's posts, the clock, the socket.
 
 use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
 
 use chrono::TimeDelta;
 use serde_json::{json, Value};
 
 use super::admin::Context;
 use crate::config::PlatformKind;
+use crate::platform;
 use crate::store::State;
 
 fn check(name: &str, status: &str, detail: impl Into<String>) -> Value {
@@ -21,6 +23,20 @@ fn writable(dir: &std::path::Path) -> Result<(), String> {
     std::fs::write(&probe, b"").map_err(|e| e.to_string())?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+/// Why an account has no platform client, in words.
+fn cannot_connect(ctx: &Context<'_>, id: &str) -> String {
+    let Some(a) = ctx.config.accounts.get(id) else {
+        return format!("there is no account \"{id}\" in the config");
+    };
+    match platform::check_credentials(ctx.config, a) {
+        Err(e) => e.message,
+        Ok(()) => match platform::connect(ctx.config, a, Arc::new(crate::schedule::clock::SystemClock)) {
+            Err(e) => e.message,
+            Ok(_) => "its credentials look fine now; run the command again".to_string(),
+        },
+    }
 }
 
 pub(super) async fn doctor(ctx: &Context<'_>) -> Result<Value, String> {
@@ -117,7 +133,10 @@ pub(super) async fn doctor(ctx: &Context<'_>) -> Result<Value, String> {
                     None => checks.push(check(
                         &name,
                         "fail",
-                        "posts are due within 24 hours but herald has no client for this account's platform",
+                        format!(
+                            "posts are due within 24 hours but herald cannot connect to the account's platform: {}",
+                            cannot_connect(ctx, id)
+                        ),
                     )),
                 }
             }
@@ -149,13 +168,45 @@ pub(super) async fn doctor(ctx: &Context<'_>) -> Result<Value, String> {
             }
         }
     }
+    // Every account whose platform needs credentials: can herald connect?
+    // (Without a daemon, the accounts the CLI could not connect; with one,
+    // the accounts it holds for broken credentials and files changed since
+    // it started.)
     for a in config.accounts.values().filter(|a| a.platform != PlatformKind::Sandbox) {
-        if !ctx.platforms.contains_key(&a.id) {
-            checks.push(check(
-                &format!("platform {}", a.id),
+        let name = format!("platform {}", a.id);
+        match platform::check_credentials(config, a) {
+            Err(e) if ctx.daemon.is_some() => checks.push(check(
+                &name,
                 "fail",
-                format!("herald cannot publish to {} for account {}", a.platform.name(), a.id),
-            ));
+                format!(
+                    "herald cannot connect to {} for this account: {}. The running daemon keeps what it read when it started: after fixing this, restart herald.",
+                    a.platform.display_name(),
+                    e.message.trim_end_matches('.')
+                ),
+            )),
+            Err(e) => checks.push(check(
+                &name,
+                "fail",
+                format!(
+                    "herald cannot publish to {} for this account: {}",
+                    a.platform.display_name(),
+                    e.message
+                ),
+            )),
+            Ok(()) if !ctx.platforms.contains_key(&a.id) => checks.push(check(
+                &name,
+                "fail",
+                format!(
+                    "herald cannot publish to {} for this account: {}",
+                    a.platform.display_name(),
+                    cannot_connect(ctx, &a.id)
+                ),
+            )),
+            Ok(()) => checks.push(check(
+                &name,
+                "ok",
+                format!("{} credentials present and private", a.platform.display_name()),
+            )),
         }
     }
 

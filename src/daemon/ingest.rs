@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use super::notes;
 use super::Shared;
 use crate::config::Account;
+use crate::control::stops::Stops;
 use crate::guidelines::{Draft, Report, Verdict};
 use crate::queue::{self, Candidate, Outcome, Post, PostError};
 use crate::schedule::{is_stale, out_of_quiet_hours, rfc3339_in, When};
@@ -41,6 +42,8 @@ pub(crate) struct Ingested {
 pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> Result<Ingested, StoreError> {
     let mut result = Ingested::default();
     let all = shared.store.deliveries()?;
+    // Pause and freeze, read once per pass: the owners' notes say when they keep a post back.
+    let stops = Stops::read(&shared.config.daemon.state_dir, shared.config.accounts.values());
     let mut present_paths = HashSet::new();
     for account in shared.config.accounts.values() {
         let scan = match queue::scan(&account.folder, shared.config.daemon.settle, SystemTime::now()) {
@@ -59,7 +62,7 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
             present.insert(c.name.clone());
             present_paths.insert(c.path.clone());
             let cached = read_cached(shared, cache, account, c);
-            if let Err(e) = handle_file(shared, account, c, cached, &all, now) {
+            if let Err(e) = handle_file(shared, account, c, cached, &all, &stops, now) {
                 tracing::error!(account = %account.id, file = %c.name, "cannot record the post: {e}");
             }
         }
@@ -124,6 +127,7 @@ fn handle_file(
     c: &Candidate,
     cached: &Cached,
     all: &[Delivery],
+    stops: &Stops,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let file = FileInPass {
@@ -132,6 +136,7 @@ fn handle_file(
         c,
         hash: &cached.hash,
         all,
+        stops,
         now,
     };
     let post = match &cached.parsed {
@@ -175,6 +180,8 @@ struct FileInPass<'a> {
     hash: &'a str,
     /// Every delivery in the store when the pass began.
     all: &'a [Delivery],
+    /// The pause and freeze in force.
+    stops: &'a Stops,
     now: DateTime<Utc>,
 }
 
@@ -325,6 +332,7 @@ impl FileInPass<'_> {
             hash: keep_hash,
             all,
             now,
+            ..
         } = *self;
         let file = c.name.as_str();
         for d in all {
@@ -358,7 +366,7 @@ impl FileInPass<'_> {
         let id = delivery_id(&account.id, &c.name, hash);
         if let Some(d) = shared.store.delivery(&id)? {
             if d.state.is_pending() || d.state == State::Failed {
-                let _ = queue::write_note(&c.path, &notes::pending(account, &d, None));
+                let _ = queue::write_note(&c.path, &notes::pending(account, &d, None, self.stops));
             } else {
                 // Ended while the file stayed here (herald stopped before the move).
                 finish_file(account, &c.path, &d);
@@ -406,7 +414,7 @@ impl FileInPass<'_> {
         audit_ingest(shared, &d, now);
         let rules = rule_ids(&d.findings);
         tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, state = d.state.name(), rule = rules.as_deref(), due = %rfc3339_in(d.due, account.time_zone), "planned");
-        let _ = queue::write_note(&c.path, &notes::pending(account, &d, recurring));
+        let _ = queue::write_note(&c.path, &notes::pending(account, &d, recurring, self.stops));
         Ok(())
     }
 
@@ -418,6 +426,7 @@ impl FileInPass<'_> {
             hash,
             all,
             now,
+            ..
         } = *self;
         let When::Cron { spec, count, .. } = &post.when else {
             return Ok(());
@@ -429,7 +438,7 @@ impl FileInPass<'_> {
             .find(|d| d.account == account.id && d.file == c.name && d.content_hash == hash && d.state.is_pending())
         {
             let d = shared.store.delivery(&d.id)?.unwrap_or_else(|| d.clone());
-            let _ = queue::write_note(&c.path, &notes::pending(account, &d, Some(&spec_text)));
+            let _ = queue::write_note(&c.path, &notes::pending(account, &d, Some(&spec_text), self.stops));
             return Ok(());
         }
         self.cancel_superseded()?;
@@ -456,7 +465,10 @@ impl FileInPass<'_> {
                     continue;
                 }
                 Some(existing) => {
-                    let _ = queue::write_note(&c.path, &notes::pending(account, &existing, Some(&spec_text)));
+                    let _ = queue::write_note(
+                        &c.path,
+                        &notes::pending(account, &existing, Some(&spec_text), self.stops),
+                    );
                     return Ok(());
                 }
                 None => {}

@@ -5,7 +5,7 @@
 //! daemon, which is what lets tests drive it in-process.
 
 mod ingest;
-mod notes;
+pub mod notes;
 pub mod notify;
 mod publish;
 pub mod reload;

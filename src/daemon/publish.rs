@@ -259,11 +259,13 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
     };
     audit(&shared, now, event, &d, detail).await;
     let note_only = d.occurrence.is_some() || d.state.is_pending() || d.state == State::Failed;
+    let state_dir = shared.config.daemon.state_dir.clone();
     tokio::task::spawn_blocking(move || {
         if note_only {
             let path = account.folder.join(&d.file);
             if path.exists() && d.occurrence.is_none() {
-                let _ = queue::write_note(&path, &notes::pending(&account, &d, None));
+                let stops = crate::control::stops::Stops::read(&state_dir, std::iter::once(&account));
+                let _ = queue::write_note(&path, &notes::pending(&account, &d, None, &stops));
             }
         } else {
             ingest::finish(&account, &d);

@@ -284,7 +284,9 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
                 ingest::finish(account, &d);
             } else if d.occurrence.is_none() {
                 // Recurring files get their note (with the schedule) from ingest.
-                let _ = queue::write_note(&path, &super::notes::pending(account, &d, None));
+                let stops =
+                    crate::control::stops::Stops::read(&shared.config.daemon.state_dir, std::iter::once(account));
+                let _ = queue::write_note(&path, &super::notes::pending(account, &d, None, &stops));
             }
         }
     }

@@ -191,6 +191,30 @@ impl Platform for Unavailable {
     }
 }
 
+/// Whether an account's platform could be connected, without connecting:
+/// its credentials file is there, private and well-formed. Nothing is
+/// written and nothing is sent (`herald doctor` asks this of a running
+/// daemon's accounts without disturbing their sessions).
+pub fn check_credentials(config: &Config, account: &Account) -> Result<(), ConnectError> {
+    let fail = |message: String| ConnectError {
+        account: account.id.clone(),
+        message,
+    };
+    match account.platform {
+        PlatformKind::Sandbox => Ok(()),
+        PlatformKind::X => {
+            let dir = x::credentials::credentials_dir(config).map_err(|e| fail(e.to_string()))?;
+            x::credentials::read_credentials(&x::credentials::credentials_file(&dir, &account.id))
+                .map(|_| ())
+                .map_err(|e| fail(e.to_string()))
+        }
+        other => Err(fail(format!(
+            "publishing to {} is not available in this version of herald yet",
+            other.name()
+        ))),
+    }
+}
+
 /// Why an account cannot publish until an admin re-authorizes it (a failed
 /// OAuth 2.0 refresh), as recorded in the state folder; for `herald status`.
 pub fn needs_reauth(config: &Config, account: &Account) -> Option<String> {

@@ -96,8 +96,19 @@ impl Env {
         path
     }
 
+    /// Opens the daemon, waiting (bounded) while a store a previous daemon of
+    /// this test just dropped is still locked by sled's background thread.
     pub fn daemon(&self) -> Daemon {
-        Daemon::open(self.config.clone(), Arc::new(self.clock.clone())).expect("daemon opens")
+        for _ in 0..200 {
+            match Daemon::open(self.config.clone(), Arc::new(self.clock.clone())) {
+                Ok(d) => return d,
+                Err(e) if matches!(e.downcast_ref(), Some(herald::store::StoreError::Locked { .. })) => {
+                    std::thread::sleep(Duration::from_millis(25))
+                }
+                Err(e) => panic!("daemon opens: {e:#}"),
+            }
+        }
+        panic!("the store stayed locked");
     }
 
     pub fn daemon_with(&self, account: &str, platform: Arc<dyn Platform>) -> Daemon {

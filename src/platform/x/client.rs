@@ -547,6 +547,30 @@ impl XClient {
     }
 }
 
+/// Says which parts of a thread a failed deletion had already deleted: it
+/// works from the last part back, so parts after `part` (1-based) are gone.
+fn deletion_context(e: PublishError, part: usize, total: usize) -> PublishError {
+    let context = match total - part {
+        _ if total == 1 => return e,
+        0 => format!("part {part} of {total}"),
+        1 => format!("part {total} of {total} was deleted, but not part {part}"),
+        _ => format!(
+            "parts {}–{total} of {total} were deleted, but not part {part}",
+            part + 1
+        ),
+    };
+    match e {
+        PublishError::Transient(m) => PublishError::Transient(format!("{context}: {m}")),
+        PublishError::Unknown(m) => PublishError::Unknown(format!("{context}: {m}")),
+        PublishError::Permanent(m) => PublishError::Permanent(format!("{context}: {m}")),
+        PublishError::NeedsReauth(m) => PublishError::NeedsReauth(format!("{context}: {m}")),
+        PublishError::RateLimited { until, detail } => PublishError::RateLimited {
+            until,
+            detail: format!("{context}: {detail}"),
+        },
+    }
+}
+
 fn media_id(answer: &Value, name: &str) -> Result<String, PublishError> {
     answer["data"]["id"]
         .as_str()
@@ -569,15 +593,24 @@ impl Platform for XClient {
 
     fn delete<'a>(&'a self, remote_ids: &'a [String]) -> BoxFuture<'a, Result<(), PublishError>> {
         Box::pin(async move {
+            let total = remote_ids.len();
             // Last reply first, so the thread never shows replies to nothing.
-            for id in remote_ids.iter().rev() {
-                let a = self
+            for (part, id) in remote_ids.iter().enumerate().rev() {
+                let failure = match self
                     .send(Method::DELETE, &format!("/2/tweets/{id}"), &[], None, false)
-                    .await?;
-                match a.status {
-                    200..=299 | 404 => {}
-                    s => return Err(PublishError::Permanent(problem_detail(s, &a.body))),
-                }
+                    .await
+                {
+                    // 404: already gone (an earlier try whose answer was lost).
+                    Ok(a) if a.status == 404 => continue,
+                    // X says whether it deleted; only `deleted: true` counts.
+                    Ok(a) if (200..300).contains(&a.status) && a.body["data"]["deleted"] != false => continue,
+                    Ok(a) if (200..300).contains(&a.status) => {
+                        PublishError::Permanent(format!("X answered that post {id} was not deleted"))
+                    }
+                    Ok(a) => PublishError::Permanent(problem_detail(a.status, &a.body)),
+                    Err(e) => e,
+                };
+                return Err(deletion_context(failure, part + 1, total));
             }
             Ok(())
         })
@@ -620,6 +653,24 @@ mod tests {
             comparable("新製品 &amp; 詳細 https://t.co/AbCdEf1234 &lt;必見&gt;")
         );
         assert_ne!(comparable("a https://example.com"), comparable("b https://example.com"));
+    }
+
+    #[test]
+    fn a_failed_deletion_says_which_parts_are_already_gone() {
+        let e = || PublishError::Transient("X answered 503".into());
+        assert_eq!(deletion_context(e(), 1, 1), e(), "a single post needs no parts");
+        assert_eq!(
+            deletion_context(e(), 3, 3),
+            PublishError::Transient("part 3 of 3: X answered 503".into())
+        );
+        assert_eq!(
+            deletion_context(e(), 2, 3),
+            PublishError::Transient("part 3 of 3 was deleted, but not part 2: X answered 503".into())
+        );
+        assert_eq!(
+            deletion_context(PublishError::Permanent("no".into()), 1, 3),
+            PublishError::Permanent("parts 2–3 of 3 were deleted, but not part 1: no".into())
+        );
     }
 
     #[test]
