@@ -32,6 +32,9 @@ fn hits(env: &Env, text: &str) -> (Verdict, Vec<(String, String)>) {
         approvals: &[],
         now: utc("2026-12-01T00:00:00Z"),
         metric: metric.as_ref(),
+        at: None,
+        disaster_hold: false,
+        recent: &[],
     };
     let report = rules.check(&draft);
     let found = report

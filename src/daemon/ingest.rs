@@ -142,7 +142,15 @@ fn handle_file(
         }
     };
     let metric = shared.metrics[&account.id].as_ref();
-    let report = shared.guidelines[&account.id].check(&Draft::of(post, now, metric));
+    let guidelines = &shared.guidelines[&account.id];
+    let mut draft = Draft::of(post, now, metric);
+    // The duplicate rule compares with the account's other recent posts.
+    let recent = guidelines
+        .duplicate_window()
+        .map(|window| recent_texts(all, &account.id, &c.name, draft.when(), window))
+        .unwrap_or_default();
+    draft.recent = &recent;
+    let report = guidelines.check(&draft);
     if report.verdict == Verdict::Block {
         let rules: Vec<&str> = report
             .findings
@@ -161,6 +169,25 @@ fn handle_file(
     } else {
         file.plan_one_shot(post, report)
     }
+}
+
+/// The texts of the account's other posts (not this file's: a recurring
+/// post repeats itself by design) published or due within `window` of
+/// `around`, for the duplicate rule. Posts that never went out (rejected,
+/// cancelled, expired) do not count.
+fn recent_texts(
+    all: &[Delivery],
+    account: &str,
+    file: &str,
+    around: DateTime<Utc>,
+    window: chrono::Duration,
+) -> Vec<String> {
+    all.iter()
+        .filter(|d| d.account == account && d.file != file)
+        .filter(|d| !matches!(d.state, State::Rejected | State::Cancelled | State::Expired))
+        .filter(|d| (d.published.as_ref().map_or(d.scheduled_for, |p| p.at) - around).abs() <= window)
+        .flat_map(|d| d.text.iter().cloned())
+        .collect()
 }
 
 /// One settled post file, as an ingest pass handles it.

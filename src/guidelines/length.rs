@@ -1,7 +1,7 @@
 //! `length`: a part longer than its platform allows is refused by the
 //! platform, so herald finds it before the scheduled time.
 
-use super::{Draft, Finding, Rule, RuleSetup};
+use super::{Context, Finding, Rule, RuleSetup};
 
 pub struct Length {
     setup: RuleSetup,
@@ -18,7 +18,8 @@ impl Rule for Length {
         "length"
     }
 
-    fn check(&self, draft: &Draft<'_>, out: &mut Vec<Finding>) {
+    fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let draft = cx.draft;
         let metric = draft.metric;
         let limit = metric.limit();
         for (i, part) in draft.parts.iter().enumerate() {
