@@ -41,7 +41,7 @@ fn hits(env: &Env, text: &str) -> (Verdict, Vec<(String, String)>) {
         .findings
         .iter()
         .filter(|f| f.rule == "proofreading")
-        .map(|f| (f.matched.clone(), f.suggestion.clone().unwrap_or_default()))
+        .map(|f| (f.matched.clone(), f.replacement.clone().unwrap_or_default()))
         .collect();
     (report.verdict, found)
 }
@@ -60,10 +60,7 @@ fn the_starter_dictionary_finds_what_prh_finds() {
         ("サーバ", "サーバー"),
         ("下さい", "ください"),
     ];
-    let expected: Vec<(String, String)> = expected
-        .iter()
-        .map(|(m, r)| (m.to_string(), format!("Write \"{r}\".")))
-        .collect();
+    let expected: Vec<(String, String)> = expected.iter().map(|(m, r)| (m.to_string(), r.to_string())).collect();
     assert_eq!(found, expected);
 
     let (_, found) = hits(&env, "彼は口が固い。的を得た指摘。iphoneで無料WiFi。予約が出来る。");
@@ -74,10 +71,7 @@ fn the_starter_dictionary_finds_what_prh_finds() {
         ("WiFi", "Wi-Fi"),
         ("出来る", "できる"),
     ];
-    let expected: Vec<(String, String)> = expected
-        .iter()
-        .map(|(m, r)| (m.to_string(), format!("Write \"{r}\".")))
-        .collect();
+    let expected: Vec<(String, String)> = expected.iter().map(|(m, r)| (m.to_string(), r.to_string())).collect();
     assert_eq!(found, expected);
 
     let (verdict, found) = hits(&env, "GitHubで公開しました。お問い合わせはサーバー担当まで。");
