@@ -2,6 +2,7 @@
 //! people or `--json` for programs; none reaches into the daemon's internals.
 
 mod check;
+mod rules;
 mod run;
 mod status;
 
@@ -29,6 +30,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Show accounts, their deliveries per state and the next due time.
     Status(status::StatusArgs),
+    /// List every guideline rule: default and effective severity per account, where it is configured.
+    Rules(rules::RulesArgs),
 }
 
 /// Parses the arguments and runs the subcommand.
@@ -39,6 +42,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&config, args),
         Command::Check(args) => check::run(&config, args),
         Command::Status(args) => status::run(&config, args),
+        Command::Rules(args) => rules::run(&config, args),
     }
 }
 
