@@ -1,0 +1,215 @@
+//! How fast the guideline checks are: the company baseline (every built-in
+//! rule) plus a prh dictionary of 5,000 rules and a term list of 10,000
+//! terms, over 280-character Japanese and English posts. Prints the load
+//! time and posts per second; BENCHMARKS.md records the figures.
+//!
+//!     cargo bench --bench rules            # or: cargo run --release --bench rules
+//!
+//! It also writes its dictionary and corpus to target/bench-data/, so that
+//! benches/prh_compare.js can time npm prh on the very same input.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use herald::guidelines::{Draft, Guidelines};
+use herald::queue::{Kind, Part};
+
+/// A small deterministic generator, so every run checks the same corpus.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) as usize
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.next() % items.len()]
+    }
+}
+
+const JA: &[&str] = &[
+    "本日、新しいサービスの提供を開始しました。",
+    "詳しくは公式サイトのお知らせをご覧ください。",
+    "皆さまのご来場を心よりお待ちしております。",
+    "サーバのメンテナンスのため、一部機能を停止します。",
+    "お問合せは窓口までお願いいたします。",
+    "新製品の予約受付は来週月曜日から始まります。",
+    "ご不便をおかけしますが、ご理解のほどよろしくお願いいたします。",
+    "東京本社で開催するセミナーの参加者を募集しています。",
+    "スマートフォン向けアプリを更新しました。",
+    "ユーザの皆さまからのご意見をもとに改善しました。",
+    "年末年始の営業時間についてお知らせします。",
+    "こちらの資料もあわせてご確認して下さい。",
+    "担当者が丁寧にご説明いたします。",
+    "弊社は地域の清掃活動に参加しました。",
+    "githubでサンプルコードを公開しています。",
+    "JavaScriptとTypeScriptの勉強会を行います。",
+];
+
+const EN: &[&str] = &[
+    "Today we launched our new service for small businesses. ",
+    "Read the full announcement on our website. ",
+    "Join us at the Berlin lab for an open day on Saturday. ",
+    "Our support team is here to help, seven days a week. ",
+    "The new app update brings faster sync and a darker dark mode. ",
+    "Thanks to everyone who came to our meetup last night! ",
+    "We are hiring engineers who love clean code. ",
+    "Maintenance is planned for Sunday morning. ",
+];
+
+/// A post of about 280 characters.
+fn post(rng: &mut Lcg, japanese: bool) -> String {
+    let mut text = String::new();
+    let limit = if japanese { 140 } else { 280 };
+    while text.chars().count() < limit - 30 {
+        text.push_str(rng.pick(if japanese { JA } else { EN }));
+    }
+    if rng.next() % 5 == 0 {
+        text.push_str(" #news #update");
+    }
+    text.chars().take(limit).collect()
+}
+
+/// 5,000 prh rules in the shapes real dictionaries use: literal patterns,
+/// JavaScript regexes with lookaround, and `expected` alone (widened to
+/// half/full-width and case variants).
+fn dictionary(n: usize) -> String {
+    let mut y = String::from("version: 1\nrules:\n");
+    for i in 0..n {
+        match i % 4 {
+            0 => y.push_str(&format!(
+                "  - expected: サービス{i}\n    patterns:\n      - さーびす{i}\n      - ｻｰﾋﾞｽ{i}\n"
+            )),
+            1 => y.push_str(&format!(
+                "  - expected: 製品{i}号\n    pattern: /(?<=[のを])せいひん{i}ごう(?!機)/\n"
+            )),
+            2 => y.push_str(&format!("  - expected: Cloud{i}Suite\n")),
+            _ => y.push_str(&format!(
+                "  - expected: 株式会社エグザンプル{i}\n    pattern: /(?:株式会社|\\(株\\))えぐざんぷる{i}/\n"
+            )),
+        }
+    }
+    y
+}
+
+fn terms(n: usize) -> String {
+    let list: Vec<String> = (0..n)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("\"案件コード{i}\"")
+            } else {
+                format!("\"codename-{i}\"")
+            }
+        })
+        .collect();
+    list.join(", ")
+}
+
+fn main() {
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(out.join("queue/tokyo")).unwrap();
+    std::fs::write(out.join("bench.yml"), dictionary(5_000)).unwrap();
+    let config_text = format!(
+        "{}\n[rulebooks.company.rules.proofreading]\ndictionaries = [\"bench.yml\", \"{}\"]\n\n[rulebooks.company.rules.codenames]\nseverity = \"block\"\nterms = [{}]\n\n[[account]]\nid = \"tokyo\"\nplatform = \"x\"\nhandle = \"@t\"\nowner = \"H\"\ntime_zone = \"Asia/Tokyo\"\n",
+        baseline(),
+        corporate_dictionary().display(),
+        terms(10_000)
+    );
+    std::fs::write(out.join("herald.toml"), config_text).unwrap();
+
+    let started = Instant::now();
+    let config = herald::config::load(&out.join("herald.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let load = started.elapsed();
+    let account = &config.accounts["tokyo"];
+    let started = Instant::now();
+    let guidelines = Guidelines::for_account(&config, account);
+    let build = started.elapsed();
+    let metric = herald::platform::metric_for(&config, account.platform);
+
+    let mut rng = Lcg(2026);
+    let corpus: Vec<String> = (0..2_000).map(|i| post(&mut rng, i % 4 != 3)).collect();
+    std::fs::write(out.join("corpus.json"), serde_json::to_string(&corpus).unwrap()).unwrap();
+    let parts: Vec<Vec<Part>> = corpus
+        .iter()
+        .map(|t| {
+            vec![Part {
+                text: t.clone(),
+                media: vec![],
+            }]
+        })
+        .collect();
+    let now = chrono::Utc::now();
+    let check = |p: &[Part]| {
+        let draft = Draft {
+            parts: p,
+            kind: Kind::News,
+            language: None,
+            labels: &[],
+            approvals: &[],
+            now,
+            metric: metric.as_ref(),
+            at: None,
+            disaster_hold: false,
+            recent: &[],
+        };
+        guidelines.check(&draft)
+    };
+    // Warm up, then time three passes and keep the best.
+    let mut findings = 0;
+    for p in parts.iter().take(200) {
+        findings += check(p).findings.len();
+    }
+    let mut best = Duration::MAX;
+    let mut times = Vec::with_capacity(parts.len());
+    for _ in 0..3 {
+        times.clear();
+        let started = Instant::now();
+        for p in &parts {
+            let t = Instant::now();
+            std::hint::black_box(check(p));
+            times.push(t.elapsed());
+        }
+        best = best.min(started.elapsed());
+    }
+    times.sort();
+    let per_post = best / parts.len() as u32;
+    println!("rules in force: {}", guidelines.rule_ids().len());
+    println!("load config + dictionaries (5,000 prh rules, 10,000 terms): {load:.2?}");
+    println!("build the account's rules: {build:.2?}");
+    println!(
+        "checked {} posts of ~280 characters: {:.1?} per post (median {:.1?}, p99 {:.1?}), {:.0} posts/s; {findings} findings in the warm-up",
+        parts.len(),
+        per_post,
+        times[times.len() / 2],
+        times[times.len() * 99 / 100],
+        parts.len() as f64 / best.as_secs_f64()
+    );
+}
+
+fn corporate_dictionary() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config/dictionaries/corporate.yml")
+}
+
+/// Every built-in rule, as a company baseline would list them.
+fn baseline() -> String {
+    let mut t = String::from(
+        "[daemon]\nqueue_dir = \"queue\"\nstate_dir = \"state\"\nbaseline = \"company\"\n\n[rulebooks.company.rules.internal-link]\ndomains = [\"intra.example.co.jp\"]\n\n[rulebooks.company.rules.embargo]\nnames = [{ name = \"Falcon\", until = \"2099-01-01T00:00:00Z\" }]\n\n[rulebooks.company.rules.client-reference]\nclients = [{ name = \"Acme\", aliases = [\"アクメ\"] }]\n\n[rulebooks.company.rules.quiet-period]\nearnings = [\"2099-01-01T00:00:00Z\"]\n",
+    );
+    for b in herald::guidelines::catalog::BUILT_IN {
+        if ![
+            "internal-link",
+            "embargo",
+            "client-reference",
+            "quiet-period",
+            "proofreading",
+        ]
+        .contains(&b.id)
+        {
+            t.push_str(&format!("\n[rulebooks.company.rules.{}]\n", b.id));
+        }
+    }
+    t
+}
