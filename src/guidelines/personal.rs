@@ -165,14 +165,17 @@ impl Rule for PersonalData {
 /// Credentials by their well-known shapes.
 static SECRETS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     [
-        ("an AWS access key id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
+        (
+            "an AWS access key id",
+            r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?-u:\b)",
+        ),
         (
             "an AWS secret access key",
             r#"(?i)aws_?secret_?access_?key["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}"#,
         ),
-        ("a GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),
-        ("a GitHub token", r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
-        ("a Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+        ("a GitHub token", r"(?-u:\b)gh[pousr]_[A-Za-z0-9]{36,255}(?-u:\b)"),
+        ("a GitHub token", r"(?-u:\b)github_pat_[A-Za-z0-9_]{22,255}(?-u:\b)"),
+        ("a Slack token", r"(?-u:\b)xox[abposr]-[A-Za-z0-9-]{10,}"),
         (
             "a Slack webhook URL",
             r"https://hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+",
@@ -181,16 +184,16 @@ static SECRETS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
             "a private key",
             r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
         ),
-        ("a Google API key", r"\bAIza[0-9A-Za-z_-]{35}"),
-        ("a Stripe secret key", r"\b(?:sk|rk)_live_[0-9A-Za-z]{24,}"),
-        ("an API secret key", r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}"),
+        ("a Google API key", r"(?-u:\b)AIza[0-9A-Za-z_-]{35}"),
+        ("a Stripe secret key", r"(?-u:\b)(?:sk|rk)_live_[0-9A-Za-z]{24,}"),
+        ("an API secret key", r"(?-u:\b)sk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}"),
         (
             "a JSON Web Token",
-            r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
+            r"(?-u:\b)eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
         ),
         (
             "a password",
-            r"(?i)(?:\bpassword|\bpasswd|パスワード)\s*[:=：]\s*[!-~]{6,}",
+            r"(?i)(?:(?-u:\b)password|(?-u:\b)passwd|パスワード)\s*[:=：]\s*[!-~]{6,}",
         ),
     ]
     .into_iter()
