@@ -94,8 +94,8 @@ mod tests {
         let found = locate_parts(file, Format::Json, &["a \"q\"\nb", "c"]);
         let first = found[0].unwrap();
         assert_eq!(&file[first.start..first.start + 2], "a ");
-        // Byte 7 of the text ("b") is after an escaped quote pair and \n.
-        assert_eq!(&file[first.file_offset("a \"q\"\nb", 7)..][..1], "b");
+        // Byte 6 of the text ("b") comes after an escaped quote pair and \n.
+        assert_eq!(&file[first.file_offset("a \"q\"\nb", 6)..][..1], "b");
         assert_eq!(&file[found[1].unwrap().start..][..1], "c");
     }
 
