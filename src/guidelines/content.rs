@@ -34,6 +34,7 @@ pub fn term_list(text: &str) -> Vec<String> {
 /// are blocked from `window` before the announcement until it is made.
 pub struct QuietPeriod {
     setup: RuleSetup,
+    tz: chrono_tz::Tz,
     windows: Vec<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
@@ -41,13 +42,14 @@ pub struct QuietPeriod {
 pub const DEFAULT_QUIET_WINDOW_DAYS: i64 = 28;
 
 impl QuietPeriod {
-    pub fn new(setup: RuleSetup, options: &RuleOptions) -> QuietPeriod {
+    pub fn new(setup: RuleSetup, options: &RuleOptions, tz: chrono_tz::Tz) -> QuietPeriod {
         let window = options
             .window
             .and_then(|w| chrono::Duration::from_std(w).ok())
             .unwrap_or_else(|| chrono::Duration::days(DEFAULT_QUIET_WINDOW_DAYS));
         QuietPeriod {
             setup,
+            tz,
             windows: options.earnings.iter().map(|e| (*e - window, *e)).collect(),
         }
     }
@@ -134,7 +136,7 @@ impl Rule for Topic {
                 let (ja, en, sja, sen) = self.says(m);
                 let finding = match quiet {
                     Some((q, at)) => {
-                        let day = at.format("%Y-%m-%d %H:%M UTC");
+                        let day = super::names::instant(at, q.tz);
                         let message = q.setup.message(
                             cx.lang,
                             term,

@@ -353,15 +353,15 @@ fn build_rule(
         }
         "financial-topic" => {
             let terms = inputs.terms_with(content::defaults_for("financial-topic"));
-            let quiet = quiet.map(|(s, i)| content::QuietPeriod::new(s.clone(), &i.options));
+            let quiet = quiet.map(|(s, i)| content::QuietPeriod::new(s.clone(), &i.options, tz));
             Box::new(content::Topic::new(setup, &terms, quiet))
         }
         // Drives financial-topic; it has no findings of its own.
         "quiet-period" => return None,
         "internal-link" => Box::new(links::InternalLink::new(setup, &inputs.options)),
         "stealth-marketing" => Box::new(links::StealthMarketing::new(setup, &inputs.options)),
-        "embargo" => Box::new(names::Embargo::new(setup, &inputs.options)),
-        "client-reference" => Box::new(names::ClientReference::new(setup, &inputs.options)),
+        "embargo" => Box::new(names::Embargo::new(setup, &inputs.options, tz)),
+        "client-reference" => Box::new(names::ClientReference::new(setup, &inputs.options, tz)),
         "personal-data" => Box::new(personal::PersonalData::new(setup, &inputs.options)),
         "secret" => Box::new(personal::Secret::new(setup)),
         "sensitive-date" => Box::new(timing::SensitiveDate::new(setup, &inputs.options, tz)),

@@ -4,6 +4,7 @@
 //! recorded approval that has not expired).
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use super::terms::TermMatcher;
 use super::{Context, Finding, Rule, RuleSetup};
@@ -33,20 +34,20 @@ impl NameList {
     }
 }
 
-/// A time as the owner reads it: UTC with the zone named (the account's
-/// zone is not known to the rule's message; UTC is unambiguous).
-fn instant(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+/// A time as the owner reads it: in the account's zone, with its offset.
+pub(crate) fn instant(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z").to_string()
 }
 
 pub struct Embargo {
     setup: RuleSetup,
+    tz: Tz,
     names: Vec<crate::config::Embargo>,
     list: NameList,
 }
 
 impl Embargo {
-    pub fn new(setup: RuleSetup, options: &RuleOptions) -> Embargo {
+    pub fn new(setup: RuleSetup, options: &RuleOptions, tz: Tz) -> Embargo {
         let list = NameList::new(
             options
                 .embargoes
@@ -55,6 +56,7 @@ impl Embargo {
         );
         Embargo {
             setup,
+            tz,
             names: options.embargoes.clone(),
             list,
         }
@@ -74,7 +76,7 @@ impl Rule for Embargo {
                     continue;
                 }
                 let m = &part.text[hit.start..hit.end];
-                let until = instant(e.until);
+                let until = instant(e.until, self.tz);
                 let message = self.setup.message(
                     cx.lang,
                     m,
@@ -94,16 +96,18 @@ impl Rule for Embargo {
 
 pub struct ClientReference {
     setup: RuleSetup,
+    tz: Tz,
     clients: Vec<crate::config::Client>,
     list: NameList,
     approvals: Vec<Approval>,
 }
 
 impl ClientReference {
-    pub fn new(setup: RuleSetup, options: &RuleOptions) -> ClientReference {
+    pub fn new(setup: RuleSetup, options: &RuleOptions, tz: Tz) -> ClientReference {
         let list = NameList::new(options.clients.iter().map(|c| (c.name.as_str(), c.aliases.as_slice())));
         ClientReference {
             setup,
+            tz,
             clients: options.clients.clone(),
             list,
             approvals: options.approvals.clone(),
@@ -156,12 +160,12 @@ impl Rule for ClientReference {
                         format!(
                             "「{m}」（{client}）の名前を出す承認 {} は {} に期限切れになっています",
                             a.id,
-                            instant(a.expires)
+                            instant(a.expires, self.tz)
                         ),
                         format!(
                             "the approval {} to name \"{m}\" ({client}) expired on {}",
                             a.id,
-                            instant(a.expires)
+                            instant(a.expires, self.tz)
                         ),
                     ),
                     Cover::Unknown(ids) => (
