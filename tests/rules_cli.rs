@@ -128,6 +128,7 @@ fn prh_option_adds_a_dictionary_for_this_run() {
     assert_eq!(v["verdict"], "warn");
     assert_eq!(v["findings"][0]["rule"], "proofreading");
     assert_eq!(v["findings"][0]["matched"], "お客さま");
+    assert_eq!(v["findings"][0]["replacement"], "お客様");
     // Without --prh the account's rules find nothing.
     let (_, stdout, _) = herald(&env, "check", &["--format", "json", f.to_str().unwrap()]);
     let v: Value = serde_json::from_str(stdout.trim()).unwrap();

@@ -183,7 +183,7 @@ fn json_line(file: &Path, outcome: &Outcome<'_>) -> serde_json::Value {
                     json!({
                         "rule": f.rule, "severity": f.severity.name(), "message": f.message, "part": f.part,
                         "line": f.line, "column": f.column, "start": f.start, "end": f.end,
-                        "matched": f.matched, "suggestion": f.suggestion,
+                        "matched": f.matched, "suggestion": f.suggestion, "replacement": f.replacement,
                     })
                 })
                 .collect();
