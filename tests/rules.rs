@@ -720,6 +720,20 @@ async fn the_daemon_holds_a_second_file_with_the_same_text() {
     assert_eq!(c.verdict, Verdict::Pass, "{:?}", c.findings);
 }
 
+#[tokio::test]
+async fn two_files_with_the_same_text_dropped_together_hold_the_second() {
+    let env = env();
+    env.drop_post("tokyo", "a.json", r#"{"text": "年末年始の営業時間のお知らせ"}"#);
+    env.drop_post("tokyo", "b.json", r#"{"text": "年末年始の営業時間のお知らせ"}"#);
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    let a = &env.delivery_of("a.json")[0];
+    let b = &env.delivery_of("b.json")[0];
+    assert_eq!(a.verdict, Verdict::Pass, "{:?}", a.findings);
+    assert_eq!(b.verdict, Verdict::Hold);
+    assert_eq!(b.findings[0].rule, "duplicate");
+    assert_eq!(env.outbox("tokyo").len(), 1);
+}
+
 #[test]
 fn hashtags() {
     let env = env();

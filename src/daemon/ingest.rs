@@ -41,6 +41,9 @@ pub(crate) struct Ingested {
 pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> Result<Ingested, StoreError> {
     let mut result = Ingested::default();
     let all = shared.store.deliveries()?;
+    // Posts accepted earlier in this pass, which `all` predates, so that two
+    // files with the same text dropped together are caught as duplicates.
+    let mut in_pass: Vec<PassPost> = Vec::new();
     let mut present_paths = HashSet::new();
     for account in shared.config.accounts.values() {
         let scan = match queue::scan(&account.folder, shared.config.daemon.settle, SystemTime::now()) {
@@ -59,7 +62,7 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
             present.insert(c.name.clone());
             present_paths.insert(c.path.clone());
             let cached = read_cached(shared, cache, account, c);
-            if let Err(e) = handle_file(shared, account, c, cached, &all, now) {
+            if let Err(e) = handle_file(shared, account, c, cached, &all, &mut in_pass, now) {
                 tracing::error!(account = %account.id, file = %c.name, "cannot record the post: {e}");
             }
         }
@@ -124,6 +127,7 @@ fn handle_file(
     c: &Candidate,
     cached: &Cached,
     all: &[Delivery],
+    in_pass: &mut Vec<PassPost>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let file = FileInPass {
@@ -147,10 +151,31 @@ fn handle_file(
     // The duplicate rule compares with the account's other recent posts.
     let recent = guidelines
         .duplicate_window()
-        .map(|window| recent_texts(all, &account.id, &c.name, draft.when(), window))
+        .map(|window| {
+            let mut texts = recent_texts(all, &account.id, &c.name, draft.when(), window);
+            texts.extend(
+                in_pass
+                    .iter()
+                    .filter(|p| p.account == account.id && p.file != c.name && (p.when - draft.when()).abs() <= window)
+                    .flat_map(|p| p.texts.iter().cloned()),
+            );
+            texts
+        })
         .unwrap_or_default();
     draft.recent = &recent;
     let report = guidelines.check(&draft);
+    // Files already recorded are in `all`, with their own times.
+    let known = all
+        .iter()
+        .any(|d| d.account == account.id && d.file == c.name && d.content_hash == cached.hash);
+    if report.verdict != Verdict::Block && !known {
+        in_pass.push(PassPost {
+            account: account.id.clone(),
+            file: c.name.clone(),
+            texts: post.parts.iter().map(|p| p.text.clone()).collect(),
+            when: draft.when(),
+        });
+    }
     if report.verdict == Verdict::Block {
         let rules: Vec<&str> = report
             .findings
@@ -169,6 +194,14 @@ fn handle_file(
     } else {
         file.plan_one_shot(post, report)
     }
+}
+
+/// A post accepted during the current ingest pass (for the duplicate rule).
+pub(crate) struct PassPost {
+    account: String,
+    file: String,
+    texts: Vec<String>,
+    when: DateTime<Utc>,
 }
 
 /// The texts of the account's other posts (not this file's: a recurring
