@@ -914,3 +914,104 @@ fn a_key_the_rule_does_not_read_is_a_config_error_with_its_line() {
         err.message
     );
 }
+
+#[test]
+fn no_text_makes_a_rule_panic() {
+    // Fragments that stress spans and folding: marks, half-width kana with
+    // voiced marks, full-width forms, ligatures, URLs, brackets, digits,
+    // emoji sequences, control and bidi characters.
+    const PIECES: &[&str] = &[
+        "か\u{3099}",
+        "ｶﾞ",
+        "ﾞ",
+        "\u{301}",
+        "ＡＢＣ",
+        "１２",
+        "ﬁ",
+        "㍿",
+        "http://",
+        "https://a.b/c?d=(e)",
+        "file:",
+        "\\\\srv\\",
+        "@",
+        ".",
+        "-",
+        "+81",
+        "0",
+        "9",
+        " ",
+        "\n",
+        "\n\n",
+        "「",
+        "」",
+        "（",
+        "]",
+        "#",
+        "＃",
+        "PR",
+        "広告",
+        "社外秘",
+        "Acme",
+        "ファルコン",
+        "業績",
+        "👨\u{200D}👩",
+        "\u{200D}",
+        "\u{202E}",
+        "\u{7}",
+        "\r",
+        "AKIA",
+        "ghp_",
+        "-----BEGIN ",
+        "192.168.",
+        "10.0.0.1",
+        "amzn.to/x",
+        "死ね",
+        "é",
+        "ß",
+        "İ",
+        "Σ",
+    ];
+    let env = env();
+    let account = &env.config.accounts["tokyo"];
+    let rules = Guidelines::for_account(&env.config, account);
+    let metric = herald::platform::metric_for(&env.config, account.platform);
+    let mut seed: u64 = 7;
+    let mut next = || {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    for _ in 0..1500 {
+        let n = 1 + next() % 12;
+        let text: String = (0..n).map(|_| PIECES[next() % PIECES.len()]).collect();
+        for lang in ["ja", "en"] {
+            let mut p = post(lang, &text);
+            p.kind = if next() % 2 == 0 {
+                Kind::Sponsored
+            } else {
+                Kind::Promotion
+            };
+            p.recent = vec![text.chars().rev().collect()];
+            p.disaster_hold = true;
+            let draft = Draft {
+                parts: &p.parts,
+                kind: p.kind,
+                language: Some(p.language),
+                labels: &[],
+                approvals: &[],
+                now: p.now,
+                metric: metric.as_ref(),
+                at: None,
+                disaster_hold: p.disaster_hold,
+                recent: &p.recent,
+            };
+            let report = rules.check(&draft);
+            for f in &report.findings {
+                assert!(f.start <= f.end && f.end <= text.len(), "{f:?} in {text:?}");
+                assert!(
+                    text.is_char_boundary(f.start) && text.is_char_boundary(f.end),
+                    "{f:?} in {text:?}"
+                );
+            }
+        }
+    }
+}
