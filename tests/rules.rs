@@ -1015,3 +1015,29 @@ fn no_text_makes_a_rule_panic() {
         }
     }
 }
+
+#[test]
+fn a_configured_guideline_is_what_messages_cite() {
+    let env = Env::new(
+        "[[account]]\nid = \"tokyo\"\nplatform = \"sandbox\"\nhandle = \"@t\"\nowner = \"H\"\n\n[rulebooks.company.rules.legal-topic]\nguideline = \"ソーシャルメディアポリシー 3.2\"\n",
+    );
+    let r = check(&env, &post("ja", "訴訟の件"));
+    assert!(
+        r.findings[0].message.ends_with("（ソーシャルメディアポリシー 3.2）"),
+        "{}",
+        r.findings[0].message
+    );
+    let r = check(&env, &post("en", "About the lawsuit"));
+    assert!(
+        r.findings[0].message.ends_with(" (ソーシャルメディアポリシー 3.2)"),
+        "{}",
+        r.findings[0].message
+    );
+    // Other rules keep the built-in citation.
+    let r = check(&env, &post("ja", "社外秘"));
+    assert!(
+        r.findings[0].message.contains("ガイドライン第2条"),
+        "{}",
+        r.findings[0].message
+    );
+}

@@ -212,6 +212,8 @@ pub struct RuleSettings {
 /// refuses a key on a rule that does not read it.
 #[derive(Debug, Clone, Default)]
 pub struct RuleOptions {
+    /// The company guideline the rule's messages cite, replacing the built-in citation.
+    pub guideline: Option<String>,
     /// `terms` replace the rule's built-in list instead of extending it.
     pub replace_defaults: bool,
     /// internal-link: intranet domains (a host equal to one or below it).

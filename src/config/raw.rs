@@ -103,6 +103,8 @@ struct RawRule {
     dictionaries: Option<Vec<Spanned<String>>>,
     message: Option<String>,
     suggestion: Option<String>,
+    /// The company guideline the rule enforces, as its messages cite it.
+    guideline: Option<String>,
     // The keys below belong to some built-in rules only (guidelines::catalog).
     replace_defaults: Option<Spanned<bool>>,
     domains: Option<Spanned<Vec<String>>>,
@@ -281,9 +283,9 @@ impl Checker<'_> {
             Some(b) => {
                 if let Some((key, at)) = keys.iter().find(|(k, _)| !b.keys.contains(k)) {
                     let reads = if b.keys.is_empty() {
-                        "only severity, message and suggestion".to_string()
+                        "only severity, message, suggestion and guideline".to_string()
                     } else {
-                        format!("severity, message, suggestion and {}", b.keys.join(", "))
+                        format!("severity, message, suggestion, guideline and {}", b.keys.join(", "))
                     };
                     return Err(self.error_at(
                         *at,
@@ -346,6 +348,7 @@ impl Checker<'_> {
                 .collect(),
             allow: list(&r.allow),
             humor_labels: list(&r.humor_labels),
+            guideline: r.guideline.clone().filter(|g| !g.trim().is_empty()),
             kinds: r.kinds.as_ref().map(|k| k.get_ref().clone()).unwrap_or_default(),
             days: r.days.as_ref().map(|d| *d.get_ref()),
             max: r.max.as_ref().map(|d| *d.get_ref()),

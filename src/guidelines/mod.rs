@@ -202,11 +202,19 @@ pub struct RuleSetup {
     pub severity: Severity,
     pub message: Option<String>,
     pub suggestion: Option<String>,
+    /// The configured guideline citation, replacing the built-in one.
+    pub guideline: Option<String>,
 }
 
 impl RuleSetup {
     /// The guideline this rule enforces, as a parenthesis for messages.
     pub fn cite(&self, lang: Lang) -> String {
+        if let Some(g) = &self.guideline {
+            return match lang {
+                Lang::Ja => format!("（{g}）"),
+                Lang::En => format!(" ({g})"),
+            };
+        }
         match (catalog::built_in(&self.id), lang) {
             (Some(b), Lang::Ja) => format!("（{}）", b.guideline_ja),
             (Some(b), Lang::En) => format!(" ({})", b.guideline_en),
@@ -295,6 +303,9 @@ impl Inputs {
             }
         }
         let (o, n) = (&mut self.options, &settings.options);
+        if o.guideline.is_none() {
+            o.guideline = n.guideline.clone();
+        }
         o.replace_defaults |= n.replace_defaults;
         o.domains.extend(n.domains.iter().cloned());
         o.embargoes.extend(n.embargoes.iter().cloned());
@@ -392,6 +403,7 @@ impl Guidelines {
                             severity: settings.severity,
                             message: None,
                             suggestion: None,
+                            guideline: None,
                         },
                         Inputs::default(),
                     )
@@ -404,6 +416,7 @@ impl Guidelines {
                     entry.0.suggestion = settings.suggestion.clone();
                 }
                 entry.1.merge(settings);
+                entry.0.guideline = entry.1.options.guideline.clone();
             }
         }
         // A quiet period alone still needs the financial terms to act on.
@@ -417,6 +430,7 @@ impl Guidelines {
                         severity: b.default,
                         message: None,
                         suggestion: None,
+                        guideline: None,
                     },
                     Inputs::default(),
                 ),
@@ -448,6 +462,7 @@ impl Guidelines {
             severity: Severity::Warn,
             message: None,
             suggestion: None,
+            guideline: None,
         };
         Box::new(proofreading::Proofreading::new(setup, dictionaries))
     }
