@@ -446,6 +446,45 @@ async fn disaster_hold_is_a_marker_the_guidelines_can_read() {
 }
 
 #[tokio::test]
+async fn a_declared_disaster_hold_holds_promotional_posts_at_ingest_and_lifts_nothing_else() {
+    // The company rulebook lists the disaster-hold rule; the daemon reads
+    // the marker `herald disaster-hold declare` writes.
+    let env = Env::new(&format!("{TOKYO}\n[rulebooks.company.rules.disaster-hold]\n"));
+    std::fs::create_dir_all(&env.config.daemon.state_dir).unwrap();
+    herald(&env, &["disaster-hold", "declare", "--reason", "earthquake"]).ok();
+    env.drop_post(
+        "tokyo",
+        "sale.json",
+        r#"{"text": "週末セール開催", "kind": "promotion"}"#,
+    );
+    env.drop_post(
+        "tokyo",
+        "info.json",
+        r#"{"text": "営業時間のお知らせ", "kind": "news"}"#,
+    );
+    env.run_at(utc("2026-12-01T00:00:00Z")).await;
+    let sale = &delivery_of(&env, "sale.json")[0];
+    assert_eq!(sale.state, State::Held);
+    assert!(
+        sale.findings.iter().any(|f| f.rule == "disaster-hold"),
+        "{:?}",
+        sale.findings
+    );
+    assert_eq!(delivery_of(&env, "info.json")[0].state, State::Published);
+
+    // Lifted: a new promotion goes out (the held one waits for an admin).
+    herald(&env, &["disaster-hold", "lift"]).ok();
+    env.drop_post(
+        "tokyo",
+        "sale2.json",
+        r#"{"text": "冬のセール開催", "kind": "promotion"}"#,
+    );
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    assert_eq!(delivery_of(&env, "sale2.json")[0].state, State::Published);
+    assert_eq!(delivery_of(&env, "sale.json")[0].state, State::Held);
+}
+
+#[tokio::test]
 async fn doctor_flags_a_world_writable_queue_folder_and_a_clock_that_went_back() {
     use std::os::unix::fs::PermissionsExt;
     let env = populated().await;

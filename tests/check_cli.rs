@@ -145,15 +145,15 @@ fn human_output_puts_a_caret_under_the_finding() {
     let f = env.drop_post(
         "tokyo",
         "p.md",
-        "---\nkind: news\n---\n決算: ＣＯＮＦＩＤＥＮＴＩＡＬ資料\n",
+        "---\nkind: news\n---\n資料: ＣＯＮＦＩＤＥＮＴＩＡＬ文書\n",
     );
     let (code, stdout, _) = herald(&env, &[f.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(stdout.contains("BLOCKED"), "{stdout}");
     assert!(stdout.contains("[confidential-marker]"), "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
-    let text_line = lines.iter().position(|l| l.contains("| 決算")).expect("the text line");
-    // 決算: is 2 wide characters + ": " → the caret starts at display column 6.
+    let text_line = lines.iter().position(|l| l.contains("| 資料")).expect("the text line");
+    // 資料: is 2 wide characters + ": " → the caret starts at display column 6.
     assert_eq!(
         lines[text_line + 1],
         format!("    | {}{}", " ".repeat(6), "^".repeat(24))

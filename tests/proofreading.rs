@@ -32,13 +32,16 @@ fn hits(env: &Env, text: &str) -> (Verdict, Vec<(String, String)>) {
         approvals: &[],
         now: utc("2026-12-01T00:00:00Z"),
         metric: metric.as_ref(),
+        at: None,
+        disaster_hold: false,
+        recent: &[],
     };
     let report = rules.check(&draft);
     let found = report
         .findings
         .iter()
         .filter(|f| f.rule == "proofreading")
-        .map(|f| (f.matched.clone(), f.suggestion.clone().unwrap_or_default()))
+        .map(|f| (f.matched.clone(), f.replacement.clone().unwrap_or_default()))
         .collect();
     (report.verdict, found)
 }
@@ -57,10 +60,7 @@ fn the_starter_dictionary_finds_what_prh_finds() {
         ("サーバ", "サーバー"),
         ("下さい", "ください"),
     ];
-    let expected: Vec<(String, String)> = expected
-        .iter()
-        .map(|(m, r)| (m.to_string(), format!("Write \"{r}\".")))
-        .collect();
+    let expected: Vec<(String, String)> = expected.iter().map(|(m, r)| (m.to_string(), r.to_string())).collect();
     assert_eq!(found, expected);
 
     let (_, found) = hits(&env, "彼は口が固い。的を得た指摘。iphoneで無料WiFi。予約が出来る。");
@@ -71,10 +71,7 @@ fn the_starter_dictionary_finds_what_prh_finds() {
         ("WiFi", "Wi-Fi"),
         ("出来る", "できる"),
     ];
-    let expected: Vec<(String, String)> = expected
-        .iter()
-        .map(|(m, r)| (m.to_string(), format!("Write \"{r}\".")))
-        .collect();
+    let expected: Vec<(String, String)> = expected.iter().map(|(m, r)| (m.to_string(), r.to_string())).collect();
     assert_eq!(found, expected);
 
     let (verdict, found) = hits(&env, "GitHubで公開しました。お問い合わせはサーバー担当まで。");

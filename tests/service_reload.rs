@@ -88,7 +88,10 @@ async fn pending_deliveries_are_rechecked_against_the_new_rules() {
             r#"terms = ["社外秘", "極秘", "Confidential", "Internal Use Only"]"#,
             r#"terms = ["社外秘", "極秘", "Confidential", "Internal Use Only", "新製品"]"#,
         )
-        .replace(r#"terms = ["業績", "上方修正", "earnings"]"#, r#"terms = ["一日"]"#);
+        .replace(
+            r#"terms = ["業績", "上方修正", "earnings"]"#,
+            "replace_defaults = true\nterms = [\"一日\"]",
+        );
     assert_ne!(config, BASE_CONFIG);
     write_config(&env, &format!("{config}\n{TOKYO}"));
     let reloaded = running.reload().await.expect("a valid config reloads");
@@ -189,7 +192,43 @@ async fn an_admins_approval_survives_a_reload() {
     let running = Running::start(&env);
     let reloaded = running.reload().await.unwrap();
     assert_eq!(reloaded.rechecked, 1);
-    assert_eq!(reloaded.changed, 0, "{reloaded:?}");
     running.stop().await;
+    assert_eq!(reloaded.changed, 0, "{reloaded:?}");
     assert_eq!(env.delivery_of("results.json")[0].state, State::Scheduled);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_keeps_a_duplicate_held_and_its_original_scheduled() {
+    let rules = "[rulebooks.company.rules.duplicate]\n";
+    let env = Env::new(&format!("{TOKYO}\n{rules}"));
+    let later = r#""at": "2026-12-05T09:00:00+09:00""#;
+    env.drop_post(
+        "tokyo",
+        "a.json",
+        format!(r#"{{"text": "年末年始の営業のお知らせ", {later}}}"#),
+    );
+    let running = Running::start(&env);
+    eventually("the original is planned", || {
+        herald::queue::note_path(&env.path("tokyo", "a.json")).exists()
+    })
+    .await;
+    env.drop_post(
+        "tokyo",
+        "b.json",
+        format!(r#"{{"text": "年末年始の営業のお知らせ", {later}}}"#),
+    );
+    eventually("the copy is planned", || {
+        herald::queue::note_path(&env.path("tokyo", "b.json")).exists()
+    })
+    .await;
+
+    // The same rules again: the re-check compares each post with the ones
+    // made before it, as ingest did, so nothing changes.
+    let reloaded = running.reload().await.expect("a valid config reloads");
+    running.stop().await;
+    assert_eq!(reloaded.changed, 0, "{reloaded:?}");
+    assert_eq!(env.delivery_of("a.json")[0].state, State::Scheduled);
+    let b = &env.delivery_of("b.json")[0];
+    assert_eq!(b.state, State::Held);
+    assert!(b.findings.iter().any(|f| f.rule == "duplicate"), "{:?}", b.findings);
 }

@@ -3,7 +3,15 @@
 //! shows each finding with a caret under it. It never needs the network.
 //!
 //! Exit status: 0 publishable (pass or warn), 1 would be held, 2 would be
-//! blocked, 3 a file or the config could not be read.
+//! blocked, 3 a file, a `--prh` dictionary or the config could not be read.
+//!
+//! As a linter: `--fix` writes the prh and width fixes back into the file
+//! (see [`fix`]), `--prh FILE` tries an extra prh dictionary, and
+//! `--format sarif` writes a SARIF 2.1.0 log (see [`sarif`]).
+
+mod fix;
+mod locate;
+mod sarif;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,9 +36,15 @@ pub struct CheckArgs {
     /// (sandbox, x, mastodon, bluesky, misskey): try a draft before it has a folder.
     #[arg(long, value_name = "PLATFORM", value_parser = ["sandbox", "x", "mastodon", "bluesky", "misskey"])]
     pub platform: Option<String>,
-    /// human or json (one JSON object per line, per file).
-    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "json"])]
+    /// human, json (one JSON object per line, per file) or sarif (one SARIF 2.1.0 log for all files).
+    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "json", "sarif"])]
     pub format: String,
+    /// Write the prh and width fixes back into the file (nothing else), then check it again.
+    #[arg(long)]
+    pub fix: bool,
+    /// An extra prh dictionary for this run (repeatable); its findings have the rule id `proofreading`.
+    #[arg(long, value_name = "FILE")]
+    pub prh: Vec<PathBuf>,
     /// Post files (.json or .md).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -102,7 +116,10 @@ fn account_for<'c>(config: &'c Config, file: &Path, flag: Option<&str>) -> Resul
     })
 }
 
-fn check_file<'c>(config: &'c Config, args: &CheckArgs, file: &Path) -> Outcome<'c> {
+/// Extra dictionaries from `--prh`, loaded once for all files.
+type Extra = Vec<std::sync::Arc<crate::guidelines::prh::Dictionary>>;
+
+fn check_file<'c>(config: &'c Config, args: &CheckArgs, extra: &Extra, file: &Path) -> Outcome<'c> {
     let account = match account_for(config, file, args.account.as_deref()) {
         Ok(a) => a,
         Err(error) => return Outcome::Unreadable { account: None, error },
@@ -136,7 +153,11 @@ fn check_file<'c>(config: &'c Config, args: &CheckArgs, file: &Path) -> Outcome<
         }
     };
     let metric = crate::platform::metric_for(config, platform_for(args, account));
-    let report = Guidelines::for_account(config, account).check(&Draft::of(&post, now, metric.as_ref()));
+    let mut guidelines = Guidelines::for_account(config, account);
+    if !extra.is_empty() {
+        guidelines.add_rule(Guidelines::proofreading_rule(extra.clone()));
+    }
+    let report = guidelines.check(&Draft::of(&post, now, metric.as_ref()));
     Outcome::Checked {
         account,
         post: Box::new(post),
@@ -162,7 +183,7 @@ fn json_line(file: &Path, outcome: &Outcome<'_>) -> serde_json::Value {
                     json!({
                         "rule": f.rule, "severity": f.severity.name(), "message": f.message, "part": f.part,
                         "line": f.line, "column": f.column, "start": f.start, "end": f.end,
-                        "matched": f.matched, "suggestion": f.suggestion,
+                        "matched": f.matched, "suggestion": f.suggestion, "replacement": f.replacement,
                     })
                 })
                 .collect();
@@ -279,20 +300,114 @@ fn display_width(c: char) -> usize {
     }
 }
 
+/// Applies `--fix` to a checked file; returns what changed, or why nothing did.
+fn fix_file(config: &Config, file: &Path, outcome: &Outcome<'_>) -> Option<Result<Vec<fix::Change>, String>> {
+    let Outcome::Checked {
+        account, post, report, ..
+    } = outcome
+    else {
+        return None;
+    };
+    let folder = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Some(fix::apply(
+        file,
+        post,
+        report,
+        folder,
+        account.time_zone,
+        config.daemon.max_file_bytes,
+    ))
+}
+
+fn describe_fixes(file: &Path, result: &Result<Vec<fix::Change>, String>) -> String {
+    match result {
+        Ok(changes) if changes.is_empty() => String::new(),
+        Ok(changes) => {
+            let mut out = format!("{}: fixed {} place(s):\n", file.display(), changes.len());
+            for c in changes {
+                out.push_str(&format!(
+                    "  line {}, column {}: \"{}\" → \"{}\" [{}]\n",
+                    c.line, c.column, c.from, c.to, c.rule
+                ));
+            }
+            out
+        }
+        Err(why) => format!("{}: not fixed: {why}\n", file.display()),
+    }
+}
+
 pub fn run(config_path: &Path, args: CheckArgs) -> ExitCode {
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
         Err(e) => return super::fail(3, &e.into()),
     };
-    let mut worst = 0u8;
-    for file in &args.files {
-        let outcome = check_file(&config, &args, file);
-        worst = worst.max(outcome.exit_code());
-        if args.format == "json" {
-            println!("{}", json_line(file, &outcome));
-        } else {
-            print!("{}", human(file, &outcome));
+    let mut extra = Vec::new();
+    for path in &args.prh {
+        match crate::guidelines::prh::Dictionary::load(path) {
+            Ok(d) => extra.push(std::sync::Arc::new(d)),
+            Err(e) => return super::fail(3, &anyhow::anyhow!("--prh {}: {e}", path.display())),
         }
+    }
+    let mut worst = 0u8;
+    let mut checked = Vec::new();
+    for file in &args.files {
+        let mut outcome = check_file(&config, &args, &extra, file);
+        let mut fixed = None;
+        if args.fix {
+            fixed = fix_file(&config, file, &outcome);
+            if matches!(&fixed, Some(Ok(changes)) if !changes.is_empty()) {
+                // Report on the file as it now is.
+                outcome = check_file(&config, &args, &extra, file);
+            }
+        }
+        worst = worst.max(outcome.exit_code());
+        match args.format.as_str() {
+            "json" => {
+                let mut line = json_line(file, &outcome);
+                if let Some(f) = &fixed {
+                    line["fixed"] = match f {
+                        Ok(changes) => json!(changes),
+                        Err(why) => json!({"error": why}),
+                    };
+                }
+                println!("{line}");
+            }
+            "sarif" => {
+                if let Some(f) = &fixed {
+                    eprint!("{}", describe_fixes(file, f));
+                }
+                checked.push((file.clone(), outcome));
+            }
+            _ => {
+                if let Some(f) = &fixed {
+                    print!("{}", describe_fixes(file, f));
+                }
+                print!("{}", human(file, &outcome));
+            }
+        }
+    }
+    if args.format == "sarif" {
+        let results: Vec<sarif::FileResult<'_>> = checked
+            .iter()
+            .map(|(path, outcome)| match outcome {
+                Outcome::Checked { post, report, .. } => sarif::FileResult::Checked {
+                    path,
+                    post,
+                    findings: &report.findings,
+                },
+                Outcome::Unreadable { error, .. } => sarif::FileResult::Unreadable {
+                    path,
+                    line: error.position.map(|p| p.line),
+                    column: error.position.map(|p| p.column),
+                    message: error.message.clone(),
+                },
+            })
+            .collect();
+        let log = sarif::log(&results, env!("CARGO_PKG_VERSION"));
+        println!("{}", serde_json::to_string_pretty(&log).expect("JSON values serialise"));
     }
     ExitCode::from(worst)
 }

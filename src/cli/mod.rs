@@ -12,6 +12,7 @@ mod doctor;
 mod history;
 mod man;
 mod preview;
+mod rules;
 mod run;
 mod show;
 mod status;
@@ -82,6 +83,8 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the herald(1) manual page (roff).
     Man(man::ManArgs),
+    /// List every guideline rule: default and effective severity per account, where it is configured.
+    Rules(rules::RulesArgs),
 }
 
 /// Parses the arguments and runs the subcommand.
@@ -112,6 +115,7 @@ pub fn main() -> ExitCode {
         Command::Doctor(args) => doctor::run(&config, args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        Command::Rules(args) => rules::run(&config, args),
     }
 }
 

@@ -234,7 +234,10 @@ pub struct Rulebook {
 /// One rule's settings in one rulebook.
 #[derive(Debug, Clone)]
 pub struct RuleSettings {
+    /// As configured, or the built-in rule's default when the section has no `severity`.
     pub severity: Severity,
+    /// The settings only some built-in rules read (see config/README.md).
+    pub options: RuleOptions,
     /// Terms for term-list rules, as written (folding happens in the engine).
     pub terms: Vec<String>,
     /// prh dictionaries for proofreading rules, loaded (and their specs run) with the config.
@@ -244,6 +247,71 @@ pub struct RuleSettings {
     pub suggestion: Option<String>,
     /// Where it was configured, for `herald rules` and for error messages.
     pub origin: Option<Position>,
+}
+
+/// Settings of the built-in rules beyond severity, message and terms. Each
+/// key belongs to the rules listed in `guidelines::catalog`; the config
+/// refuses a key on a rule that does not read it.
+#[derive(Debug, Clone, Default)]
+pub struct RuleOptions {
+    /// The company guideline the rule's messages cite, replacing the built-in citation.
+    pub guideline: Option<String>,
+    /// `terms` replace the rule's built-in list instead of extending it.
+    pub replace_defaults: bool,
+    /// internal-link: intranet domains (a host equal to one or below it).
+    pub domains: Vec<String>,
+    /// embargo: unannounced names and when they may be said.
+    pub embargoes: Vec<Embargo>,
+    /// client-reference: the companies that need an approval to be named.
+    pub clients: Vec<Client>,
+    /// client-reference: the approvals posts may cite.
+    pub approvals: Vec<Approval>,
+    /// quiet-period: the instants of the earnings announcements.
+    pub earnings: Vec<chrono::DateTime<chrono::Utc>>,
+    /// quiet-period: how long before each announcement the quiet period starts.
+    pub window: Option<Duration>,
+    /// stealth-marketing: the disclosure labels (広告, PR, …), beyond the built-in ones.
+    pub labels: Vec<String>,
+    /// stealth-marketing: hosts of affiliate links, beyond the built-in ones.
+    pub affiliate_domains: Vec<String>,
+    /// personal-data: official addresses and numbers that may be posted.
+    pub allow: Vec<String>,
+    /// sensitive-date: (month, day) in the account's zone.
+    pub dates: Vec<(u32, u32)>,
+    /// sensitive-date and disaster-hold: the post kinds concerned.
+    pub kinds: Vec<crate::queue::Kind>,
+    /// sensitive-date: post labels that mark a humorous post.
+    pub humor_labels: Vec<String>,
+    /// duplicate: how many days back (and ahead) a post is compared.
+    pub days: Option<u32>,
+    /// duplicate: how similar (0–1) two texts must be to count as the same.
+    pub similarity: Option<f64>,
+    /// hashtags: the most hashtags a part may have.
+    pub max: Option<usize>,
+}
+
+/// A name that must not appear before its announcement.
+#[derive(Debug, Clone)]
+pub struct Embargo {
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
+/// A client, partner or supplier whose name needs an approval.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub name: String,
+    pub aliases: Vec<String>,
+}
+
+/// A recorded approval to name clients publicly, cited in a post's `approvals`.
+#[derive(Debug, Clone)]
+pub struct Approval {
+    pub id: String,
+    /// The clients it covers; empty means every client.
+    pub clients: Vec<String>,
+    pub expires: chrono::DateTime<chrono::Utc>,
 }
 
 impl Config {

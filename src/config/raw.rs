@@ -113,22 +113,97 @@ struct RawAccount {
 struct RawRulebook {
     description: Option<String>,
     #[serde(default)]
-    rules: BTreeMap<String, RawRule>,
+    rules: BTreeMap<String, Spanned<RawRule>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRule {
-    severity: Spanned<Severity>,
-    terms: Option<Vec<String>>,
+    /// Optional for built-in rules (their default applies).
+    severity: Option<Spanned<Severity>>,
+    terms: Option<Spanned<Vec<String>>>,
     /// prh dictionaries (YAML), relative to the config file.
     dictionaries: Option<Vec<Spanned<String>>>,
     message: Option<String>,
     suggestion: Option<String>,
+    /// The company guideline the rule enforces, as its messages cite it.
+    guideline: Option<String>,
+    // The keys below belong to some built-in rules only (guidelines::catalog).
+    replace_defaults: Option<Spanned<bool>>,
+    domains: Option<Spanned<Vec<String>>>,
+    names: Option<Spanned<Vec<RawEmbargo>>>,
+    clients: Option<Spanned<Vec<RawClient>>>,
+    approvals: Option<Spanned<Vec<RawApproval>>>,
+    earnings: Option<Spanned<Vec<Spanned<toml::Value>>>>,
+    window: Option<Spanned<String>>,
+    labels: Option<Spanned<Vec<String>>>,
+    affiliate_domains: Option<Spanned<Vec<String>>>,
+    allow: Option<Spanned<Vec<String>>>,
+    dates: Option<Spanned<Vec<Spanned<String>>>>,
+    kinds: Option<Spanned<Vec<crate::queue::Kind>>>,
+    humor_labels: Option<Spanned<Vec<String>>>,
+    days: Option<Spanned<u32>>,
+    similarity: Option<Spanned<f64>>,
+    max: Option<Spanned<usize>>,
 }
 
-/// Rules that need no settings beyond a severity.
-const BUILT_IN_RULES: &[&str] = &["length"];
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmbargo {
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    until: Spanned<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClient {
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApproval {
+    id: String,
+    #[serde(default)]
+    clients: Vec<String>,
+    expires: Spanned<toml::Value>,
+}
+
+impl RawRule {
+    /// The rule-specific keys present, with where they are, for checking
+    /// them against the keys the rule reads.
+    fn option_keys(&self) -> Vec<(&'static str, usize)> {
+        fn at<T>(v: &Option<Spanned<T>>) -> Option<usize> {
+            v.as_ref().map(|s| s.span().start)
+        }
+        [
+            ("terms", at(&self.terms)),
+            ("replace_defaults", at(&self.replace_defaults)),
+            ("domains", at(&self.domains)),
+            ("names", at(&self.names)),
+            ("clients", at(&self.clients)),
+            ("approvals", at(&self.approvals)),
+            ("earnings", at(&self.earnings)),
+            ("window", at(&self.window)),
+            ("labels", at(&self.labels)),
+            ("affiliate_domains", at(&self.affiliate_domains)),
+            ("allow", at(&self.allow)),
+            ("dates", at(&self.dates)),
+            ("kinds", at(&self.kinds)),
+            ("humor_labels", at(&self.humor_labels)),
+            ("days", at(&self.days)),
+            ("similarity", at(&self.similarity)),
+            ("max", at(&self.max)),
+        ]
+        .into_iter()
+        .filter_map(|(k, p)| p.map(|p| (k, p)))
+        .collect()
+    }
+}
 
 struct Checker<'a> {
     path: &'a Path,
@@ -188,6 +263,202 @@ impl Checker<'_> {
     }
 }
 
+impl Checker<'_> {
+    /// An instant in the config: a TOML date-time or a string, with an
+    /// offset or in the default zone.
+    fn instant(
+        &self,
+        value: &Spanned<toml::Value>,
+        what: &str,
+        tz: chrono_tz::Tz,
+    ) -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
+        let text = match value.get_ref() {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Datetime(d) => d.to_string(),
+            other => {
+                return Err(self.error_at(
+                    value.span().start,
+                    format!(
+                        "{what} must be a date and time such as 2027-04-01T10:00:00+09:00, not {}.",
+                        other.type_str()
+                    ),
+                ))
+            }
+        };
+        crate::schedule::parse_instant(&text, tz)
+            .map_err(|e| self.error_at(value.span().start, format!("{what}: {e}.")))
+    }
+
+    /// One `[rulebooks.NAME.rules.ID]` section, checked against what the rule reads.
+    fn rule(
+        &self,
+        book: &str,
+        id: &str,
+        spanned: &Spanned<RawRule>,
+        tz: chrono_tz::Tz,
+    ) -> Result<RuleSettings, ConfigError> {
+        use crate::guidelines::catalog;
+        let r = spanned.get_ref();
+        let section = spanned.span().start;
+        let built_in = catalog::built_in(id);
+        let keys = r.option_keys();
+        match built_in {
+            Some(b) => {
+                if let Some((key, at)) = keys.iter().find(|(k, _)| !b.keys.contains(k)) {
+                    let reads = if b.keys.is_empty() {
+                        "only severity, message, suggestion and guideline".to_string()
+                    } else {
+                        format!("severity, message, suggestion, guideline and {}", b.keys.join(", "))
+                    };
+                    return Err(self.error_at(
+                        *at,
+                        format!("rule \"{id}\" (rulebook \"{book}\") has no setting \"{key}\"; it reads {reads}. Remove the line or move it to the rule that reads it (config/README.md lists them)."),
+                    ));
+                }
+                if r.dictionaries.is_some() && id != "proofreading" {
+                    let at = r
+                        .dictionaries
+                        .as_ref()
+                        .and_then(|d| d.first())
+                        .map_or(section, |d| d.span().start);
+                    return Err(self.error_at(at, format!("rule \"{id}\" does not read prh dictionaries; put them under [rulebooks.{book}.rules.proofreading].")));
+                }
+            }
+            None => {
+                if r.terms.is_none() && r.dictionaries.is_none() {
+                    return Err(self.error_at(
+                        section,
+                        format!(
+                            "rulebook \"{book}\" configures an unknown rule \"{id}\". Built-in rules: {}; any other rule needs a list of terms (terms = [\"...\"]) or prh dictionaries (dictionaries = [\"...\"]).",
+                            catalog::BUILT_IN.iter().map(|b| b.id).collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+                if let Some((key, at)) = keys.iter().find(|(k, _)| *k != "terms") {
+                    return Err(self.error_at(*at, format!("\"{key}\" is a setting of a built-in rule; the custom rule \"{id}\" reads only severity, terms or dictionaries, message and suggestion.")));
+                }
+                if r.severity.is_none() {
+                    return Err(self.error_at(section, format!("the custom rule \"{id}\" in rulebook \"{book}\" needs a severity: add severity = \"warn\", \"hold\" or \"block\".")));
+                }
+            }
+        }
+        if let Some(terms) = &r.terms {
+            if terms.get_ref().iter().any(|t| t.trim().is_empty()) {
+                return Err(self.error_at(
+                    terms.span().start,
+                    format!("rule \"{id}\" in rulebook \"{book}\" has an empty term; remove it."),
+                ));
+            }
+        }
+        let mut dictionaries = Vec::new();
+        for d in r.dictionaries.iter().flatten() {
+            let path = self.resolve(d.get_ref());
+            let dict = crate::guidelines::prh::Dictionary::load(&path)
+                .map_err(|e| self.error_at(d.span().start, format!("rule \"{id}\" in rulebook \"{book}\": {e}")))?;
+            dictionaries.push(std::sync::Arc::new(dict));
+        }
+        let list = |v: &Option<Spanned<Vec<String>>>| v.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default();
+        let mut options = super::RuleOptions {
+            replace_defaults: r.replace_defaults.as_ref().is_some_and(|b| *b.get_ref()),
+            domains: list(&r.domains)
+                .into_iter()
+                .map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())
+                .collect(),
+            labels: list(&r.labels),
+            affiliate_domains: list(&r.affiliate_domains)
+                .into_iter()
+                .map(|d| d.trim().to_ascii_lowercase())
+                .collect(),
+            allow: list(&r.allow),
+            humor_labels: list(&r.humor_labels),
+            guideline: r.guideline.clone().filter(|g| !g.trim().is_empty()),
+            kinds: r.kinds.as_ref().map(|k| k.get_ref().clone()).unwrap_or_default(),
+            days: r.days.as_ref().map(|d| *d.get_ref()),
+            max: r.max.as_ref().map(|d| *d.get_ref()),
+            ..Default::default()
+        };
+        if let Some(s) = &r.similarity {
+            let v = *s.get_ref();
+            if !(0.5..=1.0).contains(&v) {
+                return Err(self.error_at(
+                    s.span().start,
+                    format!(
+                        "similarity {v} is out of range; use a number from 0.5 (loosely similar) to 1.0 (identical)."
+                    ),
+                ));
+            }
+            options.similarity = Some(v);
+        }
+        if let Some(w) = &r.window {
+            options.window = Some(self.duration(w, "window")?);
+        }
+        for n in r.names.iter().flat_map(|n| n.get_ref()) {
+            if n.name.trim().is_empty() {
+                return Err(self.error_at(
+                    r.names.as_ref().map_or(section, |n| n.span().start),
+                    "an embargoed name is empty; remove it.",
+                ));
+            }
+            options.embargoes.push(super::Embargo {
+                name: n.name.clone(),
+                aliases: n.aliases.clone(),
+                until: self.instant(&n.until, &format!("the embargo on \"{}\" (until)", n.name), tz)?,
+            });
+        }
+        for cl in r.clients.iter().flat_map(|n| n.get_ref()) {
+            options.clients.push(super::Client {
+                name: cl.name.clone(),
+                aliases: cl.aliases.clone(),
+            });
+        }
+        for a in r.approvals.iter().flat_map(|n| n.get_ref()) {
+            options.approvals.push(super::Approval {
+                id: a.id.clone(),
+                clients: a.clients.clone(),
+                expires: self.instant(&a.expires, &format!("approval \"{}\" (expires)", a.id), tz)?,
+            });
+        }
+        for e in r.earnings.iter().flat_map(|n| n.get_ref()) {
+            options.earnings.push(self.instant(e, "an earnings announcement", tz)?);
+        }
+        for d in r.dates.iter().flat_map(|n| n.get_ref()) {
+            let parsed = d.get_ref().split_once('-').and_then(|(m, dd)| {
+                let (m, dd) = (m.parse::<u32>().ok()?, dd.parse::<u32>().ok()?);
+                chrono::NaiveDate::from_ymd_opt(2024, m, dd).map(|_| (m, dd))
+            });
+            match parsed {
+                Some(md) => options.dates.push(md),
+                None => {
+                    return Err(self.error_at(
+                        d.span().start,
+                        format!(
+                            "\"{}\" is not a date of the year; write it as MM-DD, e.g. \"03-11\".",
+                            d.get_ref()
+                        ),
+                    ))
+                }
+            }
+        }
+        let severity = match (&r.severity, built_in) {
+            (Some(s), _) => *s.get_ref(),
+            (None, Some(b)) => b.default,
+            (None, None) => unreachable!("custom rules without a severity were refused above"),
+        };
+        Ok(RuleSettings {
+            dictionaries,
+            severity,
+            options,
+            terms: r.terms.as_ref().map(|t| t.get_ref().clone()).unwrap_or_default(),
+            message: r.message.clone(),
+            suggestion: r.suggestion.clone(),
+            origin: Some(Position::of_offset(
+                self.text,
+                r.severity.as_ref().map_or(section, |s| s.span().start),
+            )),
+        })
+    }
+}
+
 fn toml_error(path: &Path, text: &str, err: toml::de::Error) -> ConfigError {
     let message = err.message().trim_end_matches('\n').to_string();
     let hint = if message.contains("unknown field") {
@@ -218,46 +489,19 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(path, text, e))?;
     let c = Checker { path, text };
 
+    let d = &raw.defaults;
+    let default_tz = match &d.time_zone {
+        Some(tz) => c.time_zone(tz)?,
+        None => chrono_tz::UTC,
+    };
+
     // Rulebooks first: accounts refer to them.
     let mut rulebooks = BTreeMap::new();
     for (name, book) in &raw.rulebooks {
         let mut rules = BTreeMap::new();
         for (id, r) in &book.rules {
-            if r.terms.is_none() && r.dictionaries.is_none() && !BUILT_IN_RULES.contains(&id.as_str()) {
-                return Err(c.error_at(
-                    r.severity.span().start,
-                    format!(
-                        "rulebook \"{name}\" configures an unknown rule \"{id}\". Built-in rules: {}; any other rule needs a list of terms (terms = [\"...\"]) or prh dictionaries (dictionaries = [\"...\"]).",
-                        BUILT_IN_RULES.join(", ")
-                    ),
-                ));
-            }
-            if let Some(terms) = &r.terms {
-                if terms.iter().any(|t| t.trim().is_empty()) {
-                    return Err(c.error_at(
-                        r.severity.span().start,
-                        format!("rule \"{id}\" in rulebook \"{name}\" has an empty term; remove it."),
-                    ));
-                }
-            }
-            let mut dictionaries = Vec::new();
-            for d in r.dictionaries.iter().flatten() {
-                let path = c.resolve(d.get_ref());
-                let dict = crate::guidelines::prh::Dictionary::load(&path)
-                    .map_err(|e| c.error_at(d.span().start, format!("rule \"{id}\" in rulebook \"{name}\": {e}")))?;
-                dictionaries.push(std::sync::Arc::new(dict));
-            }
-            rules.insert(
-                id.clone(),
-                RuleSettings {
-                    dictionaries,
-                    severity: *r.severity.get_ref(),
-                    terms: r.terms.clone().unwrap_or_default(),
-                    message: r.message.clone(),
-                    suggestion: r.suggestion.clone(),
-                    origin: Some(Position::of_offset(text, r.severity.span().start)),
-                },
-            );
+            let settings = c.rule(name, id, r, default_tz)?;
+            rules.insert(id.clone(), settings);
         }
         rulebooks.insert(
             name.clone(),
@@ -282,11 +526,11 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
             continue;
         }
         for (id, rule) in &book.rules {
-            if let Some(base) = baseline_book.rules.get(id) {
-                let sev = *rule.severity.get_ref();
+            if let (Some(base), Some(severity)) = (baseline_book.rules.get(id), &rule.get_ref().severity) {
+                let sev = *severity.get_ref();
                 if sev < base.severity {
                     return Err(c.error_at(
-                        rule.severity.span().start,
+                        severity.span().start,
                         format!(
                             "rulebook \"{name}\" sets rule \"{id}\" to {}, below the company baseline's {}. A rulebook may raise a baseline rule's severity, never lower it; remove the line or set it to {} or higher.",
                             sev.name(),
@@ -344,11 +588,6 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
         None => None,
     };
 
-    let d = &raw.defaults;
-    let default_tz = match &d.time_zone {
-        Some(tz) => c.time_zone(tz)?,
-        None => chrono_tz::UTC,
-    };
     let default_lateness = match &d.max_lateness {
         Some(v) => c.duration(v, "max_lateness")?,
         None => Duration::from_secs(15 * 60),

@@ -44,6 +44,12 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
     let all = shared.store.deliveries()?;
     // Pause and freeze, read once per pass: the owners' notes say when they keep a post back.
     let stops = Stops::read(&shared.config.daemon.state_dir, shared.config.accounts.values());
+    let mut pass = Pass {
+        all: &all,
+        stops: &stops,
+        in_pass: Vec::new(),
+        now,
+    };
     let mut present_paths = HashSet::new();
     for account in shared.config.accounts.values() {
         let scan = match queue::scan(&account.folder, shared.config.daemon.settle, SystemTime::now()) {
@@ -62,7 +68,7 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
             present.insert(c.name.clone());
             present_paths.insert(c.path.clone());
             let cached = read_cached(shared, cache, account, c);
-            if let Err(e) = handle_file(shared, account, c, cached, &all, &stops, now) {
+            if let Err(e) = handle_file(shared, account, c, cached, &mut pass) {
                 tracing::error!(account = %account.id, file = %c.name, "cannot record the post: {e}");
             }
         }
@@ -121,15 +127,27 @@ fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: 
     &cache[&c.path]
 }
 
+/// What one ingest pass knows while it handles its files.
+struct Pass<'a> {
+    /// Every delivery in the store when the pass began.
+    all: &'a [Delivery],
+    /// The pause and freeze in force.
+    stops: &'a Stops,
+    /// Posts accepted earlier in this pass, which `all` predates, so that two
+    /// files with the same text dropped together are caught as duplicates.
+    in_pass: Vec<PassPost>,
+    now: DateTime<Utc>,
+}
+
 fn handle_file(
     shared: &Shared,
     account: &Account,
     c: &Candidate,
     cached: &Cached,
-    all: &[Delivery],
-    stops: &Stops,
-    now: DateTime<Utc>,
+    pass: &mut Pass<'_>,
 ) -> Result<(), StoreError> {
+    let (all, stops, now) = (pass.all, pass.stops, pass.now);
+    let in_pass = &mut pass.in_pass;
     let file = FileInPass {
         shared,
         account,
@@ -147,9 +165,40 @@ fn handle_file(
         }
     };
     let metric = shared.metrics[&account.id].as_ref();
+    let guidelines = &shared.guidelines[&account.id];
+    let mut draft = Draft::of(post, now, metric);
+    // The duplicate rule compares with the account's other recent posts.
+    let recent = guidelines
+        .duplicate_window()
+        .map(|window| {
+            let mut texts = recent_texts(all, &account.id, &c.name, draft.when(), window);
+            texts.extend(
+                in_pass
+                    .iter()
+                    .filter(|p| p.account == account.id && p.file != c.name && (p.when - draft.when()).abs() <= window)
+                    .flat_map(|p| p.texts.iter().cloned()),
+            );
+            texts
+        })
+        .unwrap_or_default();
+    draft.recent = &recent;
+    // A declared disaster hold keeps promotional posts back (the rule reads it).
+    draft.disaster_hold = crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some();
     let started = std::time::Instant::now();
-    let report = shared.guidelines[&account.id].check(&Draft::of(post, now, metric));
+    let report = guidelines.check(&draft);
     shared.telemetry.observe_check(started.elapsed());
+    // Files already recorded are in `all`, with their own times.
+    let known = all
+        .iter()
+        .any(|d| d.account == account.id && d.file == c.name && d.content_hash == cached.hash);
+    if report.verdict != Verdict::Block && !known {
+        in_pass.push(PassPost {
+            account: account.id.clone(),
+            file: c.name.clone(),
+            texts: post.parts.iter().map(|p| p.text.clone()).collect(),
+            when: draft.when(),
+        });
+    }
     if report.verdict == Verdict::Block {
         let rules: Vec<&str> = report
             .findings
@@ -168,6 +217,33 @@ fn handle_file(
     } else {
         file.plan_one_shot(post, report)
     }
+}
+
+/// A post accepted during the current ingest pass (for the duplicate rule).
+pub(crate) struct PassPost {
+    account: String,
+    file: String,
+    texts: Vec<String>,
+    when: DateTime<Utc>,
+}
+
+/// The texts of the account's other posts (not this file's: a recurring
+/// post repeats itself by design) published or due within `window` of
+/// `around`, for the duplicate rule. Posts that never went out (rejected,
+/// cancelled, expired) do not count.
+pub(super) fn recent_texts<'a>(
+    all: impl IntoIterator<Item = &'a Delivery>,
+    account: &str,
+    file: &str,
+    around: DateTime<Utc>,
+    window: chrono::Duration,
+) -> Vec<String> {
+    all.into_iter()
+        .filter(|d| d.account == account && d.file != file)
+        .filter(|d| !matches!(d.state, State::Rejected | State::Cancelled | State::Expired))
+        .filter(|d| (d.published.as_ref().map_or(d.scheduled_for, |p| p.at) - around).abs() <= window)
+        .flat_map(|d| d.text.iter().cloned())
+        .collect()
 }
 
 /// One settled post file, as an ingest pass handles it.

@@ -206,7 +206,9 @@ fn held_by_guidelines(reason: Option<&str>) -> bool {
 pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
     let mut checked = 0;
     let mut changed = 0;
-    for mut d in shared.store.deliveries()? {
+    let all = shared.store.deliveries()?;
+    let disaster_hold = crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some();
+    for mut d in all.clone() {
         let guideline_hold = d.state == State::Held && held_by_guidelines(d.reason.as_deref());
         if d.state != State::Scheduled && !guideline_hold {
             continue;
@@ -230,7 +232,30 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
         };
         checked += 1;
         let metric = shared.metrics[&account.id].as_ref();
-        let report = shared.guidelines[&account.id].check(&Draft::of(&post, now, metric));
+        let guidelines = &shared.guidelines[&account.id];
+        let mut draft = Draft::of(&post, now, metric);
+        draft.disaster_hold = disaster_hold;
+        // The duplicate rule compares with the account's posts made no
+        // later than this one, as ingest did, leaving out copies it already
+        // held as duplicates: a held copy must not hold its original.
+        let recent = guidelines
+            .duplicate_window()
+            .map(|window| {
+                ingest::recent_texts(
+                    all.iter().filter(|o| {
+                        o.id != d.id
+                            && o.created_at <= d.created_at
+                            && (o.state == State::Published || !o.findings.iter().any(|f| f.rule == "duplicate"))
+                    }),
+                    &account.id,
+                    &d.file,
+                    draft.when(),
+                    window,
+                )
+            })
+            .unwrap_or_default();
+        draft.recent = &recent;
+        let report = guidelines.check(&draft);
         let before = d.state;
         match report.verdict {
             Verdict::Block => {

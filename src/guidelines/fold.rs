@@ -29,7 +29,11 @@ pub fn fold_str(text: &str) -> String {
 /// Whether `c` folds to something that attaches to the previous character
 /// (a combining mark, or a half-width voiced sound mark such as ﾞ).
 fn attaches(c: char) -> bool {
-    c.to_string()
+    // Most characters are not marks; skip normalising them.
+    if c.is_ascii() {
+        return false;
+    }
+    std::iter::once(c)
         .nfkc()
         .next()
         .is_some_and(|f| canonical_combining_class(f) != 0)

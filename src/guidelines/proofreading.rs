@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::prh::Dictionary;
-use super::{Draft, Finding, Rule, RuleSetup};
+use super::{Context, Finding, Lang, Rule, RuleSetup};
 
 pub struct Proofreading {
     setup: RuleSetup,
@@ -23,29 +23,41 @@ impl Rule for Proofreading {
         &self.setup.id
     }
 
-    fn check(&self, draft: &Draft<'_>, out: &mut Vec<Finding>) {
-        for (i, part) in draft.parts.iter().enumerate() {
+    fn check(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for (i, part) in cx.draft.parts.iter().enumerate() {
             for dict in &self.dictionaries {
                 for hit in dict.check(&part.text) {
-                    let why = hit
-                        .description
-                        .as_deref()
-                        .map(|d| format!(" ({d})"))
-                        .unwrap_or_default();
+                    let why = hit.description.as_deref();
                     let message = match &self.setup.message {
                         Some(template) => template
                             .replace("{term}", &hit.matched)
                             .replace("{expected}", &hit.replacement),
-                        None => format!(
-                            "the house style writes \"{}\", not \"{}\"{why}.",
-                            hit.replacement, hit.matched
-                        ),
+                        None => match cx.lang {
+                            Lang::Ja => format!(
+                                "表記ルールでは「{}」ではなく「{}」と書きます{}{}",
+                                hit.matched,
+                                hit.replacement,
+                                why.map(|d| format!("（{d}）")).unwrap_or_default(),
+                                self.setup.cite(cx.lang)
+                            ),
+                            Lang::En => format!(
+                                "the house style writes \"{}\", not \"{}\"{}{}",
+                                hit.replacement,
+                                hit.matched,
+                                why.map(|d| format!(" ({d})")).unwrap_or_default(),
+                                self.setup.cite(cx.lang)
+                            ),
+                        },
                     };
-                    let suggestion = Some(format!("Write \"{}\".", hit.replacement));
-                    out.push(
-                        self.setup
-                            .finding(i, hit.start, hit.end, &hit.matched, message, suggestion),
-                    );
+                    let suggestion = Some(cx.lang.say(
+                        format!("「{}」と書いてください。", hit.replacement),
+                        format!("Write \"{}\".", hit.replacement),
+                    ));
+                    let mut f = self
+                        .setup
+                        .finding(i, hit.start, hit.end, &hit.matched, message, suggestion);
+                    f.replacement = Some(hit.replacement.clone());
+                    out.push(f);
                 }
             }
         }

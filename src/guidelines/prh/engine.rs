@@ -125,14 +125,19 @@ fn collides(d: &Diff, range: (usize, usize)) -> bool {
 }
 
 /// Every diff of `rules` over `text`, before overlap resolution.
-pub(crate) fn collect_diffs(rules: &[Rule], text: &str) -> Vec<Diff> {
+/// Only the rules at `selected` (ascending) run: the prefilter's candidates.
+pub(crate) fn collect_diffs(rules: &[Rule], selected: &[usize], text: &str) -> Vec<Diff> {
     let mut all = Vec::new();
+    if selected.is_empty() {
+        return all;
+    }
     for (offset, para) in paragraphs(text) {
         let pragmas = scan_pragmas(para);
         if pragmas.ignore_all {
             continue;
         }
-        for (i, rule) in rules.iter().enumerate() {
+        for &i in selected {
+            let rule = &rules[i];
             for mut d in rule.apply(para, i) {
                 if pragmas.ranges.iter().any(|&r| collides(&d, r)) {
                     continue;

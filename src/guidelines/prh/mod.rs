@@ -50,6 +50,7 @@
 
 mod engine;
 mod jsregex;
+mod prefilter;
 mod rule;
 
 use rule::{Rule, RuleError};
@@ -74,6 +75,8 @@ use std::path::{Component, Path, PathBuf};
 pub struct Dictionary {
     rules: Vec<Rule>,
     version: f64,
+    /// Built on the first check, once the rules are final (imports merged).
+    prefilter: std::sync::OnceLock<prefilter::Prefilter>,
 }
 
 /// One place where the text disagrees with the dictionary.
@@ -226,7 +229,11 @@ impl Dictionary {
     }
 
     fn resolved(&self, text: &str) -> Vec<rule::Diff> {
-        let mut diffs = engine::collect_diffs(&self.rules, text);
+        let selected = self
+            .prefilter
+            .get_or_init(|| prefilter::Prefilter::new(&self.rules))
+            .candidates(text);
+        let mut diffs = engine::collect_diffs(&self.rules, &selected, text);
         engine::resolve_overlaps(&mut diffs);
         diffs
     }
@@ -240,6 +247,7 @@ impl Dictionary {
             .filter(|o| !self.rules.iter().any(|r| r.expected == o.expected))
             .collect();
         self.rules.extend(fresh);
+        self.prefilter = std::sync::OnceLock::new();
     }
 }
 
@@ -318,7 +326,11 @@ fn from_yaml(yaml: &str, path: &Path, disable_imports: bool, stack: &mut Vec<Pat
         }
         Some(_) => return Err(structure("`rules` must be a list")),
     }
-    let mut dict = Dictionary { rules, version };
+    let mut dict = Dictionary {
+        rules,
+        version,
+        prefilter: std::sync::OnceLock::new(),
+    };
     if disable_imports || !rule::truthy(value.get("imports")) {
         return Ok(dict);
     }
