@@ -13,6 +13,10 @@ use herald::platform::Platform;
 use herald::schedule::ManualClock;
 use herald::store::{Delivery, Store};
 
+mod skip;
+#[allow(unused_imports)] // each test binary uses only some of them
+pub use skip::{running_as_root, skip, strict, STRICT_VAR};
+
 pub const BASE_CONFIG: &str = r#"
 [daemon]
 queue_dir = "queue"
