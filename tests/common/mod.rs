@@ -154,6 +154,23 @@ impl Env {
             .min()
     }
 
+    /// Runs the `herald` binary: `herald SUBCOMMAND --config <this config>
+    /// ARGS`; returns the exit code, stdout and stderr.
+    pub fn run_cli(&self, subcommand: &str, args: &[&str]) -> (i32, String, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .arg(subcommand)
+            .arg("--config")
+            .arg(&self.config.path)
+            .args(args)
+            .output()
+            .expect("herald runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
     pub fn read(&self, account: &str, rel: &str) -> String {
         std::fs::read_to_string(self.path(account, rel)).unwrap_or_else(|e| panic!("reading {account}/{rel}: {e}"))
     }
