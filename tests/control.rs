@@ -219,5 +219,9 @@ async fn the_daemon_removes_only_a_stale_socket_never_another_file_at_the_socket
     std::fs::create_dir_all(&env.config.daemon.state_dir).unwrap(); // for the pid file
     let (server, _calls) = Server::bind(&env.config).expect("a stale socket is replaced");
     assert!(UnixStream::connect(&stale).is_ok());
+    // Stopping removes our socket, but not a file that took its place meanwhile.
+    std::fs::remove_file(&stale).unwrap();
+    std::fs::write(&stale, "someone's file\n").unwrap();
     drop(server);
+    assert_eq!(std::fs::read_to_string(&stale).unwrap(), "someone's file\n");
 }
