@@ -182,7 +182,8 @@ static SECRETS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         ),
         (
             "a private key",
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+            // With its body and end line, so that output masking hides all of it.
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:\s+[A-Za-z0-9+/=]{8,})*(?:\s+-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?",
         ),
         ("a Google API key", r"(?-u:\b)AIza[0-9A-Za-z_-]{35}"),
         ("a Stripe secret key", r"(?-u:\b)(?:sk|rk)_live_[0-9A-Za-z]{24,}"),
