@@ -66,7 +66,12 @@ fn region(
 
 /// The log for all checked files, as one run.
 pub fn log(results: &[FileResult<'_>], version: &str) -> Value {
-    let mut rule_ids: Vec<String> = catalog::BUILT_IN.iter().map(|b| b.id.to_string()).collect();
+    // Settings sections (quiet-period) make no results: not SARIF rules.
+    let mut rule_ids: Vec<String> = catalog::BUILT_IN
+        .iter()
+        .filter(|b| b.drives.is_none())
+        .map(|b| b.id.to_string())
+        .collect();
     let mut out = Vec::new();
     let mut notifications = Vec::new();
     for r in results {
