@@ -90,7 +90,7 @@ fn fix_round_trip_in_markdown_with_crlf_and_a_thread() {
             ("サーバ", "サーバー"),
             ("Ｖｅｒ", "Ver"),
             ("２", "2"),
-            ("下さい", "ください")
+            ("て下さい", "てください")
         ]
     );
     assert_eq!(v["fixed"][1]["line"], 7);
