@@ -30,12 +30,23 @@ pub fn mask_part(text: &str, part: usize, findings: &[Finding]) -> String {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
+    // Characters seen so far in the span being masked (linear: a private
+    // key block can be long).
+    let mut current: Option<((usize, usize), usize)> = None;
     for (at, c) in text.char_indices() {
-        let inside = spans.iter().find(|(s, e)| *s <= at && at < *e);
-        match inside {
-            // Only ASCII is replaced, by one ASCII byte: offsets stay valid.
-            Some((s, _)) if c.is_ascii_graphic() && text[*s..at].chars().count() >= KEPT => out.push('*'),
-            _ => out.push(c),
+        if current.is_some_and(|((_, e), _)| at >= e) {
+            current = None;
+        }
+        if current.is_none() {
+            current = spans.iter().find(|(s, e)| *s <= at && at < *e).map(|span| (*span, 0));
+        }
+        match &mut current {
+            Some((_, seen)) => {
+                // Only ASCII is replaced, by one ASCII byte: offsets stay valid.
+                out.push(if c.is_ascii_graphic() && *seen >= KEPT { '*' } else { c });
+                *seen += 1;
+            }
+            None => out.push(c),
         }
     }
     out
@@ -125,6 +136,18 @@ mod tests {
             "パスワ… (15 characters, hidden)",
         );
         assert_eq!(mask_part(text, 0, &[f]), "パスワード：********\nnext");
+    }
+
+    #[test]
+    fn adjacent_and_long_spans_are_masked_in_linear_time() {
+        let key = format!("-----BEGIN PRIVATE KEY-----\n{}", "QUJD\n".repeat(200_000));
+        let text = format!("ab{key}");
+        let f = finding(SECRET_RULE, 2, text.len(), "----… (hidden)");
+        let g = finding(SECRET_RULE, 0, 2, "ab");
+        let masked = mask_part(&text, 0, &[g, f]);
+        assert!(masked.starts_with("ab----*"), "{}", &masked[..20]);
+        assert_eq!(masked.len(), text.len());
+        assert!(!masked.contains("QUJD"));
     }
 
     #[test]
