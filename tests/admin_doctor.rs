@@ -138,6 +138,21 @@ fn queue_folders_need_the_owners_group_to_write_and_setgid() {
         "{detail}"
     );
     assert!(!detail.contains("g+w"), "{detail}");
+    // Owned by someone other than herald's user (the state folder's owner).
+    if herald::audit::current_uid() == 0 {
+        // Herald's user is the state folder's owner (the daemon creates it).
+        std::fs::create_dir_all(&env.config.daemon.state_dir).unwrap();
+        std::os::unix::fs::chown(&folder, Some(65534), None).unwrap();
+        let (_, s, detail) = status(0o2770);
+        assert_eq!(s, "warn");
+        assert!(
+            detail.contains("not to herald's user") && detail.contains("chown"),
+            "{detail}"
+        );
+        std::os::unix::fs::chown(&folder, Some(0), None).unwrap();
+    } else {
+        eprintln!("skipped the ownership case: it needs root to give a folder away");
+    }
     // Writable by everyone.
     let (_, s, detail) = status(0o2777);
     assert_eq!(s, "warn");

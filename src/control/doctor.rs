@@ -43,11 +43,11 @@ fn cannot_connect(ctx: &Context<'_>, id: &str) -> String {
 }
 
 /// A queue folder: herald must be able to write in it (to move finished
-/// files to their outcome folders), the account's owners' group must be
+/// files to their outcome folders) and should own it, the account's owners' group must be
 /// able to drop files in it (group write), files dropped there should get
 /// that group (setgid, as deploy/ sets up: `2770 herald herald-<account>`),
 /// and nobody else may write in it.
-fn queue_folder(account: &str, folder: &Path) -> Value {
+fn queue_folder(account: &str, folder: &Path, state_dir: &Path) -> Value {
     let name = format!("queue folder {account}");
     let m = match std::fs::metadata(folder) {
         Ok(m) if m.is_dir() => m,
@@ -76,6 +76,20 @@ fn queue_folder(account: &str, folder: &Path) -> Value {
     let group = crate::audit::group_name(m.gid()).unwrap_or_else(|| m.gid().to_string());
     let shown = format!("{} (mode {mode:o}, group {group})", folder.display());
     let mut problems = Vec::new();
+    // The probe above tests whoever runs doctor (root, without a daemon):
+    // herald's own user (the state folder's owner) should own the folder.
+    if let Ok(state) = std::fs::metadata(state_dir) {
+        if m.uid() != state.uid() {
+            let name_of = |uid: u32| crate::audit::user_name(uid).unwrap_or_else(|| uid.to_string());
+            problems.push(format!(
+                "it belongs to {}, not to herald's user {} (the owner of {}), so herald may be unable to move finished files out of it; run chown {}",
+                name_of(m.uid()),
+                name_of(state.uid()),
+                state_dir.display(),
+                name_of(state.uid())
+            ));
+        }
+    }
     if mode & 0o002 != 0 {
         problems.push(
             "it is writable by everyone; give write access to the account's owners' group and herald only (chmod o-w)"
@@ -188,7 +202,7 @@ pub(super) async fn doctor(ctx: &Context<'_>) -> Result<Value, String> {
     )];
 
     for a in config.accounts.values() {
-        checks.push(queue_folder(&a.id, &a.folder));
+        checks.push(queue_folder(&a.id, &a.folder, &config.daemon.state_dir));
     }
 
     match ctx.store.deliveries() {
