@@ -163,6 +163,12 @@ async fn show_masks_the_key_in_the_text_it_prints_and_the_store_keeps_it() {
     let id = delivery_id(&env, "leak.md");
     let stored = env.deliveries();
     assert!(stored[0].text[0].contains(AWS), "the store keeps the text as written");
+    // The owner's note and the audit log never quote it either.
+    let note = env.read("tokyo", "rejected/leak.md.herald.txt");
+    assert!(note.contains("secret"), "{note}");
+    assert_hidden(&note);
+    let audit = std::fs::read_to_string(env.config.daemon.state_dir.join("audit.jsonl")).unwrap();
+    assert_hidden(&audit);
 
     let human = herald(&env, &["show", &id]).ok().stdout;
     assert_hidden(&human);
