@@ -1,6 +1,7 @@
 //! Golden vectors for herald's starter dictionary
 //! (config/dictionaries/corporate.yml): over a corpus of corporate posts
-//! (tests/data/prh/corporate_corpus.js), every hit and fix equals what npm
+//! (tests/data/prh/corporate_corpus.js, then the business texts of
+//! tests/data/prh/corpus.js), every hit and fix equals what npm
 //! prh 5.4.4 produced (tests/data/prh/gen_corporate_vectors.js writes
 //! tests/data/prh/corporate_vectors.json). The vectors carry the
 //! dictionary's SHA-256: editing the dictionary without regenerating them
