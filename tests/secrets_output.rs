@@ -184,3 +184,30 @@ async fn show_masks_the_key_in_the_text_it_prints_and_the_store_keeps_it() {
         format!("鍵 AKIA{} と ghp_{}", "*".repeat(16), "*".repeat(36))
     );
 }
+
+#[test]
+fn preview_shows_the_request_body_with_the_key_masked() {
+    let env = Env::new(
+        "[[account]]\nid = \"news\"\nplatform = \"x\"\nhandle = \"@news\"\nowner = \"Hanako\"\ntime_zone = \"Asia/Tokyo\"\n",
+    );
+    let f = env.drop_post("news", "leak.md", format!("鍵 {AWS} と {}\n", github_token()));
+    for format in ["human", "json"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(["preview", "--config"])
+            .arg(&env.config.path)
+            .args(["--format", format])
+            .arg(&f)
+            .output()
+            .expect("herald runs");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("/2/tweets"), "{stdout}");
+        assert_hidden(&stdout);
+        assert!(stdout.contains(&format!("AKIA{}", "*".repeat(16))), "{stdout}");
+    }
+}

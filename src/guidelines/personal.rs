@@ -202,6 +202,22 @@ static SECRETS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     .collect()
 });
 
+/// Where `text` holds something shaped like a credential (the `secret`
+/// rule's patterns), as non-overlapping byte spans, whatever the rulebooks
+/// say: for output that must never repeat one (`herald preview`).
+pub fn secret_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut seen: Vec<(usize, usize)> = Vec::new();
+    for (_, re) in SECRETS.iter() {
+        for m in re.find_iter(text) {
+            if !seen.iter().any(|(s, e)| m.start() < *e && *s < m.end()) {
+                seen.push((m.start(), m.end()));
+            }
+        }
+    }
+    seen.sort();
+    seen
+}
+
 /// Enough of a secret to find it in the file, not enough to use it.
 pub fn redact(secret: &str) -> String {
     let head: String = secret.chars().take(4).collect();

@@ -25,7 +25,17 @@ fn secret_spans(findings: &[Finding], part: usize) -> Vec<(usize, usize)> {
 
 /// `text` (part `part` of a post) with every secret span masked.
 pub fn mask_part(text: &str, part: usize, findings: &[Finding]) -> String {
-    let spans = secret_spans(findings, part);
+    mask_spans(text, &secret_spans(findings, part))
+}
+
+/// `text` with whatever is shaped like a credential masked, found by the
+/// `secret` rule's patterns whether or not a rulebook enables the rule.
+pub fn mask_credentials(text: &str) -> String {
+    mask_spans(text, &super::personal::secret_spans(text))
+}
+
+/// `text` with the byte spans `spans` masked.
+fn mask_spans(text: &str, spans: &[(usize, usize)]) -> String {
     if spans.is_empty() {
         return text.to_string();
     }
@@ -124,6 +134,15 @@ mod tests {
         assert_eq!(masked.len(), text.len());
         // Another part is untouched.
         assert_eq!(mask_parts(&["a".into(), text.into()], &[]), vec!["a", text]);
+    }
+
+    #[test]
+    fn credentials_are_masked_without_a_rulebook() {
+        assert_eq!(
+            mask_credentials("key AKIAIOSFODNN7EXAMPLE, ok"),
+            "key AKIA****************, ok"
+        );
+        assert_eq!(mask_credentials("nothing here"), "nothing here");
     }
 
     #[test]
