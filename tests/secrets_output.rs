@@ -211,3 +211,19 @@ fn preview_shows_the_request_body_with_the_key_masked() {
         assert!(stdout.contains(&format!("AKIA{}", "*".repeat(16))), "{stdout}");
     }
 }
+
+#[test]
+fn an_account_without_the_secret_rule_still_never_sees_its_key_printed() {
+    // TOKYO alone: the company rulebook of the test config has no secret rule.
+    let env = Env::new(TOKYO);
+    let f = env.drop_post("tokyo", "k.md", format!("業績と鍵 {AWS}\n"));
+    for format in ["human", "sarif"] {
+        let (code, out) = check(&env, &["--format", format, f.to_str().unwrap()]);
+        assert_eq!(code, 1, "held for financial-topic, not blocked: {out}");
+        assert!(
+            !out.contains("[secret]") && !out.contains("\"ruleId\": \"secret\""),
+            "{out}"
+        );
+        assert_hidden(&out);
+    }
+}

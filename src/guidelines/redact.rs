@@ -1,5 +1,6 @@
 //! What output may show of a secret (DESIGN.md invariant 6). The `secret`
-//! rule finds API keys and tokens in a post; every place that prints the
+//! rule finds API keys and tokens in a post (its patterns apply here even
+//! where no rulebook enables it); every place that prints the
 //! post's text back (the excerpt under `herald check`, SARIF snippets,
 //! `herald show`) prints it masked: the first four characters stay, so an
 //! owner can find the key in the file, and each further ASCII character
@@ -23,9 +24,21 @@ fn secret_spans(findings: &[Finding], part: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// `text` (part `part` of a post) with every secret span masked.
+/// `text` (part `part` of a post) with every secret span masked: those the
+/// `secret` rule reported, and anything shaped like a credential even where
+/// no rulebook enables the rule.
 pub fn mask_part(text: &str, part: usize, findings: &[Finding]) -> String {
-    mask_spans(text, &secret_spans(findings, part))
+    let mut spans = secret_spans(findings, part);
+    spans.extend(super::personal::secret_spans(text));
+    spans.sort();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for (s, e) in spans {
+        match merged.last_mut() {
+            Some(last) if s < last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    mask_spans(text, &merged)
 }
 
 /// `text` with whatever is shaped like a credential masked, found by the
@@ -132,8 +145,11 @@ mod tests {
         let masked = mask_part(text, 0, &[f]);
         assert_eq!(masked, "鍵は AKIA**************** です");
         assert_eq!(masked.len(), text.len());
-        // Another part is untouched.
-        assert_eq!(mask_parts(&["a".into(), text.into()], &[]), vec!["a", text]);
+        // Without findings, the patterns still find it; plain text is untouched.
+        assert_eq!(
+            mask_parts(&["a".into(), text.into()], &[]),
+            vec!["a", "鍵は AKIA**************** です"]
+        );
     }
 
     #[test]
