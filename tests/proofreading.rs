@@ -58,7 +58,7 @@ fn the_starter_dictionary_finds_what_prh_finds() {
         ("github", "GitHub"),
         ("お問合せ", "お問い合わせ"),
         ("サーバ", "サーバー"),
-        ("下さい", "ください"),
+        ("て下さい", "てください"),
     ];
     let expected: Vec<(String, String)> = expected.iter().map(|(m, r)| (m.to_string(), r.to_string())).collect();
     assert_eq!(found, expected);
@@ -69,7 +69,7 @@ fn the_starter_dictionary_finds_what_prh_finds() {
         ("的を得た", "的を射た"),
         ("iphone", "iPhone"),
         ("WiFi", "Wi-Fi"),
-        ("出来る", "できる"),
+        ("が出来る", "ができる"),
     ];
     let expected: Vec<(String, String)> = expected.iter().map(|(m, r)| (m.to_string(), r.to_string())).collect();
     assert_eq!(found, expected);

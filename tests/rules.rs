@@ -363,10 +363,24 @@ fn quiet_period_boundaries_to_the_second() {
         (before.verdict, before.findings[0].rule.as_str()),
         (Verdict::Hold, "financial-topic")
     );
+    // Inside the window it is still a financial-topic finding, now a block
+    // (quiet-period sets the windows; it is not a rule of its own).
     let start = at("2027-01-15T06:00:00Z");
     assert_eq!(
-        (start.verdict, start.findings[0].rule.as_str()),
-        (Verdict::Block, "quiet-period")
+        (
+            start.verdict,
+            start.findings[0].rule.as_str(),
+            start.findings[0].severity
+        ),
+        (Verdict::Block, "financial-topic", Severity::Block)
+    );
+    assert_eq!(start.findings.len(), 1);
+    assert!(
+        start.findings[0]
+            .message
+            .contains("2027-02-12 15:00 +09:00の決算発表前の沈黙期間"),
+        "{}",
+        start.findings[0].message
     );
     let inside = at("2027-01-15T06:00:01Z");
     assert_eq!(inside.verdict, Verdict::Block);
@@ -386,8 +400,11 @@ fn quiet_period_boundaries_to_the_second() {
     p.at = Some(utc("2027-02-01T00:00:00Z"));
     let r = check(&env, &p);
     assert_eq!(r.verdict, Verdict::Block);
+    assert_eq!(r.findings[0].rule, "financial-topic");
     assert!(
-        r.findings[0].message.contains("quiet period"),
+        r.findings[0]
+            .message
+            .contains("it is the quiet period before the earnings announcement on 2027-02-12 15:00 +09:00"),
         "{}",
         r.findings[0].message
     );

@@ -90,7 +90,7 @@ fn fix_round_trip_in_markdown_with_crlf_and_a_thread() {
             ("サーバ", "サーバー"),
             ("Ｖｅｒ", "Ver"),
             ("２", "2"),
-            ("下さい", "ください")
+            ("て下さい", "てください")
         ]
     );
     assert_eq!(v["fixed"][1]["line"], 7);
@@ -266,4 +266,63 @@ fn rules_lists_default_and_effective_severities_per_account() {
     let (code, _, stderr) = herald(&env, "rules", &["--account", "nagoya"]);
     assert_eq!(code, 3);
     assert!(stderr.contains("nagoya"));
+}
+
+#[test]
+fn quiet_period_is_listed_as_the_windows_of_financial_topic_not_a_rule() {
+    let env = Env::new(
+        "[[account]]\nid = \"tokyo\"\nplatform = \"sandbox\"\nhandle = \"@t\"\nowner = \"H\"\nrulebooks = [\"ir\"]\n\n[[account]]\nid = \"osaka\"\nplatform = \"sandbox\"\nhandle = \"@o\"\nowner = \"I\"\n\n[rulebooks.ir.rules.quiet-period]\nearnings = [2027-02-12T15:00:00+09:00]\nwindow = \"42days\"\n",
+    );
+    let (code, stdout, stderr) = herald(&env, "rules", &["--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let quiet = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "quiet-period")
+        .unwrap()
+        .clone();
+    assert_eq!(quiet["default"], Value::Null, "{quiet}");
+    assert_eq!(quiet["drives"], "financial-topic");
+    assert_eq!(quiet["configured"][0]["severity"], Value::Null, "{quiet}");
+    assert_eq!(
+        (quiet["accounts"]["tokyo"].as_str(), quiet["accounts"]["osaka"].as_str()),
+        (Some("on"), Some("off"))
+    );
+    let (_, human, _) = herald(&env, "rules", &[]);
+    let row = human.lines().find(|l| l.starts_with("quiet-period ")).unwrap();
+    assert!(!row.contains("block"), "{row}");
+    assert!(
+        human.contains("quiet-period: not a rule of its own; it sets the windows in which financial-topic blocks"),
+        "{human}"
+    );
+
+    // Inside the window the post is blocked by financial-topic.
+    let p = env.drop_post("tokyo", "p.json", r#"{"text": "業績は好調です"}"#);
+    let (code, out, _) = herald(
+        &env,
+        "check",
+        &["--now", "2027-02-01T09:00:00+09:00", p.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("block [financial-topic]") && !out.contains("[quiet-period]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_severity_on_quiet_period_is_a_config_error_that_says_where_to_put_it() {
+    let env = Env::new(TOKYO);
+    let mut text = std::fs::read_to_string(&env.config.path).unwrap();
+    text.push_str(
+        "\n[rulebooks.company.rules.quiet-period]\nseverity = \"hold\"\nearnings = [2027-02-12T15:00:00+09:00]\n",
+    );
+    std::fs::write(&env.config.path, text).unwrap();
+    let (code, _, stderr) = herald(&env, "rules", &[]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("herald.toml:"), "{stderr}");
+    assert!(stderr.contains("is not a rule with a severity of its own"), "{stderr}");
+    assert!(stderr.contains("[rulebooks.company.rules.financial-topic]"), "{stderr}");
 }

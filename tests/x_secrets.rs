@@ -1,6 +1,8 @@
 //! Secrets stay secret (DESIGN.md invariant 6): with OAuth 1.0a and 2.0
 //! accounts, a token refresh, a lost answer and a failed refresh, no token
-//! or secret appears in the logs (at trace level), the store or the notes.
+//! or secret appears in the logs (at trace level), the store, the notes,
+//! the audit log or what the inspecting commands print (`status`, `show`,
+//! `doctor`, `history`, all with `--json`).
 
 mod common;
 mod fake;
@@ -94,11 +96,57 @@ async fn tokens_never_appear_in_logs_errors_or_the_store() {
         }
     }
     assert!(!notes.is_empty());
+    let audit = std::fs::read_to_string(env.config.daemon.state_dir.join("audit.jsonl")).unwrap();
+    assert!(audit.contains("\"attempt"), "the audit log has the attempts: {audit}");
+    // What an admin sees: every inspecting command, as JSON (the fullest output).
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["status", "--json"],
+        vec!["history", "--json"],
+        vec!["doctor", "--json"],
+    ] {
+        outputs.push(herald(&env, &args).await);
+    }
+    let ids: Vec<String> = env.deliveries().into_iter().map(|d| d.id).collect();
+    assert_eq!(ids.len(), 3);
+    for id in &ids {
+        let shown = herald(&env, &["show", id, "--json"]).await;
+        assert!(shown.contains(&format!("\"{id}\"")), "show answered: {shown}");
+        outputs.push(shown);
+    }
+    let cli = outputs.join("\n");
+    assert!(cli.contains("\"checks\""), "doctor answered: {cli}");
+    assert!(cli.contains("\"deliveries\""), "history answered: {cli}");
     for secret in &secrets {
         assert!(!logs.contains(secret.as_str()), "a token in the logs");
         assert!(!deliveries.contains(secret.as_str()), "a token in the store");
         assert!(!notes.contains(secret.as_str()), "a token in an owner's note");
+        assert!(!audit.contains(secret.as_str()), "a token in the audit log");
+        assert!(!cli.contains(secret.as_str()), "a token in the CLI's output: {cli}");
     }
+}
+
+/// `herald ARGS --config <env>` (run off the async threads, which serve the
+/// fake X server that doctor asks); stdout and stderr together.
+async fn herald(env: &common::Env, args: &[&str]) -> String {
+    let config = env.config.path.clone();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(&args)
+            .arg("--config")
+            .arg(&config)
+            .env("HERALD_LOG", "trace")
+            .output()
+            .expect("herald runs");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+    .await
+    .unwrap()
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -238,8 +238,11 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                 account.id,
                 account.platform.name()
             ));
+            // The excerpts show secrets masked (same offsets, so the carets still fit).
+            let texts: Vec<String> = post.parts.iter().map(|p| p.text.clone()).collect();
+            let shown = crate::guidelines::redact::mask_parts(&texts, &report.findings);
             for f in &report.findings {
-                let text = &post.parts[f.part].text;
+                let text = &shown[f.part];
                 let line_text = text.lines().nth(f.line - 1).unwrap_or("");
                 let line_start = text[..f.start].rfind('\n').map_or(0, |i| i + 1);
                 let line_end = line_start + line_text.len();

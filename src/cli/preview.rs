@@ -77,11 +77,19 @@ fn preview(config_path: &Path, args: &PreviewArgs) -> anyhow::Result<String> {
         .unwrap_or(Path::new("."));
     let post = crate::queue::post::read(&args.file, folder, account.time_zone, config.daemon.max_file_bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    // What looks like a credential is shown masked (DESIGN.md invariant 6):
+    // such a post is blocked by the secret rule and never sent anyway.
+    let texts: Vec<String> = post
+        .parts
+        .iter()
+        .map(|p| crate::guidelines::redact::mask_credentials(&p.text))
+        .collect();
     let parts: Vec<PlannedPart<'_>> = post
         .parts
         .iter()
-        .map(|p| PlannedPart {
-            text: &p.text,
+        .zip(&texts)
+        .map(|(p, text)| PlannedPart {
+            text,
             media: p.media.iter().map(|m| (m.path.as_path(), m.alt.as_deref())).collect(),
         })
         .collect();

@@ -16,7 +16,7 @@ pub struct RulesArgs {
     /// Show only this account's column.
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
-    /// One JSON document: {"rules": [{id, builtin, default, catches, guideline, configured, accounts}]}.
+    /// One JSON document: {"rules": [{id, builtin, default, drives, catches, guideline, configured, accounts}]}.
     #[arg(long)]
     pub json: bool,
 }
@@ -68,6 +68,24 @@ fn effective(config: &Config, account: &Account, id: &str) -> Option<Severity> {
         .max()
 }
 
+/// What a rule's cell says for an account: its severity, or "off"; a
+/// settings section (quiet-period) has no severity: "on" or "off".
+fn cell(config: &Config, account: &Account, rule: &Listed) -> &'static str {
+    match (
+        effective(config, account, &rule.id),
+        rule.builtin.and_then(|b| b.drives),
+    ) {
+        (None, _) => "off",
+        (Some(_), Some(_)) => "on",
+        (Some(s), None) => s.name(),
+    }
+}
+
+/// The default column: a severity, or "-" for custom rules and settings sections.
+fn default_of(rule: &Listed) -> Option<&'static str> {
+    rule.builtin.filter(|b| b.drives.is_none()).map(|b| b.default.name())
+}
+
 pub fn run(config_path: &Path, args: RulesArgs) -> ExitCode {
     let config = match crate::config::load(config_path) {
         Ok(c) => c,
@@ -93,19 +111,19 @@ pub fn run(config_path: &Path, args: RulesArgs) -> ExitCode {
             .map(|r| {
                 let per_account: serde_json::Map<String, serde_json::Value> = accounts
                     .iter()
-                    .map(|a| {
-                        let s = effective(&config, a, &r.id).map_or("off", Severity::name);
-                        (a.id.clone(), json!(s))
-                    })
+                    .map(|a| (a.id.clone(), json!(cell(&config, a, r))))
                     .collect();
                 json!({
                     "id": r.id,
                     "builtin": r.builtin.is_some(),
-                    "default": r.builtin.map(|b| b.default.name()),
+                    "default": default_of(r),
+                    "drives": r.builtin.and_then(|b| b.drives),
                     "catches": r.builtin.map(|b| b.catches),
                     "guideline": r.builtin.map(|b| b.guideline_en),
                     "configured": r.configured.iter().map(|(book, sev, line)| json!({
-                        "rulebook": book, "severity": sev.name(), "file": file, "line": line,
+                        "rulebook": book,
+                        "severity": r.builtin.and_then(|b| b.drives).map_or(Some(sev.name()), |_| None),
+                        "file": file, "line": line,
                         "baseline": *book == config.daemon.baseline,
                     })).collect::<Vec<_>>(),
                     "accounts": per_account,
@@ -120,12 +138,8 @@ pub fn run(config_path: &Path, args: RulesArgs) -> ExitCode {
     header.push("CONFIGURED IN".to_string());
     let mut rows = vec![header];
     for r in &rules {
-        let mut row = vec![r.id.clone(), r.builtin.map_or("-", |b| b.default.name()).to_string()];
-        row.extend(
-            accounts
-                .iter()
-                .map(|a| effective(&config, a, &r.id).map_or("off", Severity::name).to_string()),
-        );
+        let mut row = vec![r.id.clone(), default_of(r).unwrap_or("-").to_string()];
+        row.extend(accounts.iter().map(|a| cell(&config, a, r).to_string()));
         let places: Vec<String> = r
             .configured
             .iter()
@@ -157,6 +171,13 @@ pub fn run(config_path: &Path, args: RulesArgs) -> ExitCode {
             })
             .collect();
         println!("{}", cells.join("  "));
+    }
+    for r in rules.iter().filter(|r| r.builtin.is_some_and(|b| b.drives.is_some())) {
+        let driven = r.builtin.and_then(|b| b.drives).unwrap_or_default();
+        println!(
+            "\n{}: not a rule of its own; it sets the windows in which {driven} blocks",
+            r.id
+        );
     }
     println!("\nbaseline rulebook: {} (every account follows it; other rulebooks may raise its severities, never lower them)", config.daemon.baseline);
     ExitCode::SUCCESS

@@ -304,6 +304,12 @@ impl Checker<'_> {
         let keys = r.option_keys();
         match built_in {
             Some(b) => {
+                if let (Some(driven), Some(sev)) = (b.drives, &r.severity) {
+                    return Err(self.error_at(
+                        sev.span().start,
+                        format!("\"{id}\" (rulebook \"{book}\") is not a rule with a severity of its own: it sets when {driven} blocks. Remove the severity line; set {driven}'s severity outside the windows under [rulebooks.{book}.rules.{driven}]."),
+                    ));
+                }
                 if let Some((key, at)) = keys.iter().find(|(k, _)| !b.keys.contains(k)) {
                     let reads = if b.keys.is_empty() {
                         "only severity, message, suggestion and guideline".to_string()

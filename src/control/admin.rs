@@ -402,7 +402,8 @@ fn show(ctx: &Context<'_>, id: &str) -> Answer {
         "file_exists": file.as_ref().is_some_and(|p| p.exists()),
         "occurrence": d.occurrence.map(|t| rfc3339_in(t, tz)),
         "content_hash": d.content_hash,
-        "text": d.text,
+        // Secrets found in the text are shown masked; the store keeps the text.
+        "text": crate::guidelines::redact::mask_parts(&d.text, &d.findings),
         "media": d.media,
         "findings": d.findings,
         "attempts": attempts,

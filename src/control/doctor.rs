@@ -1,8 +1,11 @@
 //! `herald doctor`: checks an installation the way an admin would before
-//! trusting it with a crisis — the config, the queue folders, the store, the
-//! credentials, the tokens for the next day's posts, the clock, the socket.
+//! trusting it with a crisis — the config, the queue folders (herald's and
+//! the owners' group's access), the store, the credentials and the rotated
+//! X tokens (private, herald's), the tokens for the next day's posts, the
+//! clock, the socket.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::TimeDelta;
@@ -39,6 +42,153 @@ fn cannot_connect(ctx: &Context<'_>, id: &str) -> String {
     }
 }
 
+/// A queue folder: herald must be able to write in it (to move finished
+/// files to their outcome folders) and should own it, the account's owners' group must be
+/// able to drop files in it (group write), files dropped there should get
+/// that group (setgid, as deploy/ sets up: `2770 herald herald-<account>`),
+/// and nobody else may write in it.
+fn queue_folder(account: &str, folder: &Path, state_dir: &Path) -> Value {
+    let name = format!("queue folder {account}");
+    let m = match std::fs::metadata(folder) {
+        Ok(m) if m.is_dir() => m,
+        _ => {
+            return check(
+                &name,
+                "fail",
+                format!(
+                    "{} is missing; create it and give the owner write access",
+                    folder.display()
+                ),
+            )
+        }
+    };
+    if let Err(e) = writable(folder) {
+        return check(
+            &name,
+            "fail",
+            format!(
+                "herald cannot write in {}: {e}; it could not move finished files to their outcome folders",
+                folder.display()
+            ),
+        );
+    }
+    let mode = m.permissions().mode() & 0o7777;
+    let group = crate::audit::group_name(m.gid()).unwrap_or_else(|| m.gid().to_string());
+    let shown = format!("{} (mode {mode:o}, group {group})", folder.display());
+    let mut problems = Vec::new();
+    // The probe above tests whoever runs doctor (root, without a daemon):
+    // herald's own user (the state folder's owner) should own the folder.
+    if let Ok(state) = std::fs::metadata(state_dir) {
+        if m.uid() != state.uid() {
+            let name_of = |uid: u32| crate::audit::user_name(uid).unwrap_or_else(|| uid.to_string());
+            problems.push(format!(
+                "it belongs to {}, not to herald's user {} (the owner of {}), so herald may be unable to move finished files out of it; run chown {}",
+                name_of(m.uid()),
+                name_of(state.uid()),
+                state_dir.display(),
+                name_of(state.uid())
+            ));
+        }
+    }
+    if mode & 0o002 != 0 {
+        problems.push(
+            "it is writable by everyone; give write access to the account's owners' group and herald only (chmod o-w)"
+                .to_string(),
+        );
+    }
+    if mode & 0o020 == 0 {
+        problems.push(format!(
+            "its group {group} cannot write in it, so the account's owners cannot drop post files; make it the owners' group and run chmod g+w"
+        ));
+    }
+    if mode & 0o2000 == 0 {
+        problems.push(format!(
+            "it is not setgid, so files owners drop keep their own group instead of {group} and the other owners may not read them; run chmod g+s"
+        ));
+    }
+    if problems.is_empty() {
+        check(&name, "ok", shown)
+    } else {
+        check(&name, "warn", format!("{shown}: {}", problems.join("; ")))
+    }
+}
+
+/// The rotated X OAuth 2.0 tokens herald keeps in `<state_dir>/x-tokens/`
+/// (see `platform::x::credentials::token_state_file`): each must be private
+/// (mode 600) and owned by herald's user (the state folder's owner), or
+/// herald cannot read the refresh token it needs next and the account
+/// must be authorized again. Leftover temporary files count too: they hold
+/// tokens.
+fn token_files(state_dir: &Path) -> Vec<Value> {
+    let dir = state_dir.join("x-tokens");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let herald_uid = std::fs::metadata(state_dir).map(|m| m.uid()).ok();
+    let herald = herald_uid.map(|u| crate::audit::user_name(u).unwrap_or_else(|| u.to_string()));
+    let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    let mut checks = Vec::new();
+    if let Ok(m) = std::fs::metadata(&dir) {
+        let mode = m.permissions().mode() & 0o777;
+        if mode & 0o022 != 0 {
+            checks.push(check(
+                "token folder",
+                "fail",
+                format!(
+                    "{} has mode {mode:o}: others could replace herald's tokens; run chmod 700",
+                    dir.display()
+                ),
+            ));
+        }
+    }
+    for path in files {
+        let Ok(m) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = format!("token file {file}");
+        if !m.is_file() {
+            checks.push(check(
+                &name,
+                "fail",
+                format!(
+                    "{} is not a regular file (a symlink or folder); herald writes only plain files there: remove it",
+                    path.display()
+                ),
+            ));
+            continue;
+        }
+        let mode = m.permissions().mode() & 0o777;
+        let mut problems = Vec::new();
+        if mode & 0o077 != 0 {
+            problems.push(format!("it has mode {mode:o}; make it private: chmod 600"));
+        }
+        if let (Some(uid), Some(herald)) = (herald_uid, &herald) {
+            if m.uid() != uid {
+                let owner = crate::audit::user_name(m.uid()).unwrap_or_else(|| m.uid().to_string());
+                problems.push(format!(
+                    "it belongs to {owner}, not to herald's user {herald} (the owner of {}); run chown {herald}",
+                    state_dir.display()
+                ));
+            }
+        }
+        if problems.is_empty() {
+            checks.push(check(&name, "ok", format!("{} (mode {mode:o})", path.display())));
+        } else {
+            checks.push(check(
+                &name,
+                "fail",
+                format!("{}: {}", path.display(), problems.join("; ")),
+            ));
+        }
+    }
+    checks
+}
+
 pub(super) async fn doctor(ctx: &Context<'_>) -> Result<Value, String> {
     let config = ctx.config;
     let mut checks = vec![check(
@@ -52,35 +202,7 @@ pub(super) async fn doctor(ctx: &Context<'_>) -> Result<Value, String> {
     )];
 
     for a in config.accounts.values() {
-        let name = format!("queue folder {}", a.id);
-        match std::fs::metadata(&a.folder) {
-            Ok(m) if m.is_dir() => match writable(&a.folder) {
-                Ok(()) => {
-                    let mode = m.permissions().mode() & 0o777;
-                    if mode & 0o002 != 0 {
-                        checks.push(check(&name, "warn", format!("{} is writable by everyone (mode {mode:o}); give write access to the account's owner and herald's group only", a.folder.display())));
-                    } else {
-                        checks.push(check(&name, "ok", format!("{} (mode {mode:o})", a.folder.display())));
-                    }
-                }
-                Err(e) => checks.push(check(
-                    &name,
-                    "fail",
-                    format!(
-                        "herald cannot write in {}: {e}; it could not move finished files to their outcome folders",
-                        a.folder.display()
-                    ),
-                )),
-            },
-            _ => checks.push(check(
-                &name,
-                "fail",
-                format!(
-                    "{} is missing; create it and give the owner write access",
-                    a.folder.display()
-                ),
-            )),
-        }
+        checks.push(queue_folder(&a.id, &a.folder, &config.daemon.state_dir));
     }
 
     match ctx.store.deliveries() {
@@ -148,26 +270,7 @@ pub(super) async fn doctor(ctx: &Context<'_>) -> Result<Value, String> {
         )),
     }
 
-    // Credential files: every file under <state>/credentials must be private.
-    let creds = config.daemon.state_dir.join("credentials");
-    if let Ok(entries) = std::fs::read_dir(&creds) {
-        for entry in entries.flatten() {
-            let mode = entry.metadata().map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
-            let name = format!("credential file {}", entry.file_name().to_string_lossy());
-            if mode & 0o077 != 0 {
-                checks.push(check(
-                    &name,
-                    "fail",
-                    format!(
-                        "{} has mode {mode:o}; make it private: chmod 600",
-                        entry.path().display()
-                    ),
-                ));
-            } else {
-                checks.push(check(&name, "ok", format!("mode {mode:o}")));
-            }
-        }
-    }
+    checks.extend(token_files(&config.daemon.state_dir));
     // Every account whose platform needs credentials: can herald connect?
     // (Without a daemon, the accounts the CLI could not connect; with one,
     // the accounts it holds for broken credentials and files changed since

@@ -17,6 +17,10 @@ pub struct BuiltIn {
     pub guideline_en: &'static str,
     /// The rule-specific keys it reads, beyond severity, message and suggestion.
     pub keys: &'static [&'static str],
+    /// A settings section rather than a rule: it makes no findings of its
+    /// own and has no severity; its settings change how this rule judges
+    /// (`quiet-period` → `financial-topic`).
+    pub drives: Option<&'static str>,
 }
 
 const TERMS: &[&str] = &["terms", "replace_defaults"];
@@ -50,6 +54,7 @@ const fn rule(
         guideline_ja: guideline.0,
         guideline_en: guideline.1,
         keys,
+        drives: None,
     }
 }
 
@@ -90,13 +95,16 @@ pub const BUILT_IN: &[BuiltIn] = &[
         DISCLOSURE,
         TERMS,
     ),
-    rule(
-        "quiet-period",
-        Severity::Block,
-        "financial topics inside the quiet period before an earnings announcement",
-        DISCLOSURE,
-        &["earnings", "window"],
-    ),
+    BuiltIn {
+        id: "quiet-period",
+        // What financial-topic becomes inside a window.
+        default: Severity::Block,
+        catches: "the quiet period before each earnings announcement: inside it financial-topic blocks",
+        guideline_ja: DISCLOSURE.0,
+        guideline_en: DISCLOSURE.1,
+        keys: &["earnings", "window"],
+        drives: Some("financial-topic"),
+    },
     rule(
         "legal-topic",
         Severity::Hold,

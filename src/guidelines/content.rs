@@ -30,8 +30,10 @@ pub fn term_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The quiet period before each earnings announcement: financial topics
-/// are blocked from `window` before the announcement until it is made.
+/// The quiet period before each earnings announcement: from `window`
+/// before the announcement until it is made, a financial topic is a
+/// `financial-topic` finding of severity block (the `quiet-period` section
+/// sets the windows and may word the message; it has no findings of its own).
 pub struct QuietPeriod {
     setup: RuleSetup,
     tz: chrono_tz::Tz,
@@ -140,15 +142,19 @@ impl Rule for Topic {
                         let message = q.setup.message(
                             cx.lang,
                             term,
-                            format!("{ja}。現在は決算発表（{day}）前の沈黙期間中のため、業績に関する投稿はできません"),
-                            format!("{en}; it is the quiet period before the earnings announcement of {day}, when nothing about results may be posted"),
+                            format!("{ja}。現在は{day}の決算発表前の沈黙期間（クワイエットピリオド）中のため、業績に関する投稿はできません"),
+                            format!("{en}; it is the quiet period before the earnings announcement on {day}, when nothing about results may be posted"),
                         );
                         let suggestion = q.setup.suggest(
                             cx.lang,
                             "決算発表の後に投稿するか、業績に触れない内容にしてください。",
                             "Post after the announcement, or leave the results out.",
                         );
-                        q.setup.finding(i, hit.start, hit.end, m, message, suggestion)
+                        // A financial-topic finding, blocked: the quiet period is
+                        // the windows (and their wording), not a rule of its own.
+                        let mut f = self.setup.finding(i, hit.start, hit.end, m, message, suggestion);
+                        f.severity = crate::config::Severity::Block;
+                        f
                     }
                     None => {
                         let message = self.setup.message(cx.lang, term, ja, en);

@@ -21,6 +21,7 @@ mod names;
 mod personal;
 pub mod prh;
 mod proofreading;
+pub mod redact;
 mod terms;
 mod timing;
 pub mod width;
@@ -496,6 +497,8 @@ impl Guidelines {
             f.line = p.line;
             f.column = p.column;
         }
+        let texts: Vec<&str> = draft.parts.iter().map(|p| p.text.as_str()).collect();
+        redact::hide_in_other_findings(&mut findings, &texts);
         findings.sort_by(|a, b| (a.part, a.start, &a.rule).cmp(&(b.part, b.start, &b.rule)));
         let verdict = findings
             .iter()

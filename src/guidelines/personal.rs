@@ -182,7 +182,8 @@ static SECRETS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         ),
         (
             "a private key",
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+            // With its body and end line, so that output masking hides all of it.
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:\s+[A-Za-z0-9+/=]{8,})*(?:\s+-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?",
         ),
         ("a Google API key", r"(?-u:\b)AIza[0-9A-Za-z_-]{35}"),
         ("a Stripe secret key", r"(?-u:\b)(?:sk|rk)_live_[0-9A-Za-z]{24,}"),
@@ -200,6 +201,22 @@ static SECRETS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     .map(|(what, p)| (what, Regex::new(p).expect("valid secret pattern")))
     .collect()
 });
+
+/// Where `text` holds something shaped like a credential (the `secret`
+/// rule's patterns), as non-overlapping byte spans, whatever the rulebooks
+/// say: for output that must never repeat one (`herald preview`).
+pub fn secret_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut seen: Vec<(usize, usize)> = Vec::new();
+    for (_, re) in SECRETS.iter() {
+        for m in re.find_iter(text) {
+            if !seen.iter().any(|(s, e)| m.start() < *e && *s < m.end()) {
+                seen.push((m.start(), m.end()));
+            }
+        }
+    }
+    seen.sort();
+    seen
+}
 
 /// Enough of a secret to find it in the file, not enough to use it.
 pub fn redact(secret: &str) -> String {

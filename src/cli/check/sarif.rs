@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::locate::{locate_parts, PartInFile};
 use crate::config::Severity;
-use crate::guidelines::{catalog, Finding};
+use crate::guidelines::{catalog, redact, Finding};
 use crate::queue::{self, Format, Post};
 use crate::source::Position;
 
@@ -45,19 +45,33 @@ fn uri(path: &Path) -> String {
 
 /// A region in the file for `start..end` of a part, or of the part itself
 /// when the part cannot be located in the file.
-fn region(file: Option<&str>, place: Option<PartInFile>, part_text: &str, start: usize, end: usize) -> Option<Value> {
+/// The snippet is the file's text there, with secrets masked (`shown_part`
+/// is the part's text as output may show it).
+fn region(
+    file: Option<&str>,
+    place: Option<PartInFile>,
+    part_text: &str,
+    shown_part: &str,
+    start: usize,
+    end: usize,
+) -> Option<Value> {
     let (file, place) = (file?, place?);
     let (fs, fe) = (place.file_offset(part_text, start), place.file_offset(part_text, end));
     let (a, b) = (Position::of_offset(file, fs), Position::of_offset(file, fe));
     Some(json!({
         "startLine": a.line, "startColumn": a.column, "endLine": b.line, "endColumn": b.column,
-        "snippet": {"text": &file[fs..fe]},
+        "snippet": {"text": place.encode(&shown_part[start..end])},
     }))
 }
 
 /// The log for all checked files, as one run.
 pub fn log(results: &[FileResult<'_>], version: &str) -> Value {
-    let mut rule_ids: Vec<String> = catalog::BUILT_IN.iter().map(|b| b.id.to_string()).collect();
+    // Settings sections (quiet-period) make no results: not SARIF rules.
+    let mut rule_ids: Vec<String> = catalog::BUILT_IN
+        .iter()
+        .filter(|b| b.drives.is_none())
+        .map(|b| b.id.to_string())
+        .collect();
     let mut out = Vec::new();
     let mut notifications = Vec::new();
     for r in results {
@@ -90,6 +104,11 @@ pub fn log(results: &[FileResult<'_>], version: &str) -> Value {
                     None => vec![None; texts.len()],
                 };
                 let file_text = file.as_ref().map(|(t, _)| t.as_str());
+                let shown: Vec<String> = texts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| redact::mask_part(t, i, findings))
+                    .collect();
                 for f in findings.iter() {
                     if !rule_ids.contains(&f.rule) {
                         rule_ids.push(f.rule.clone());
@@ -97,7 +116,7 @@ pub fn log(results: &[FileResult<'_>], version: &str) -> Value {
                     let index = rule_ids.iter().position(|r| *r == f.rule).expect("just added");
                     let part_text = texts[f.part];
                     let mut physical = json!({"artifactLocation": {"uri": uri(path)}});
-                    let found = region(file_text, places[f.part], part_text, f.start, f.end);
+                    let found = region(file_text, places[f.part], part_text, &shown[f.part], f.start, f.end);
                     if let Some(reg) = &found {
                         physical["region"] = reg.clone();
                     }
