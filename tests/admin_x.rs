@@ -303,6 +303,7 @@ async fn doctor_names_the_x_accounts_that_cannot_connect_and_why() {
             attempts: vec![],
             parts_done: vec![],
             unsure_since: None,
+            released_at: None,
             published: None,
             created_at: now,
             updated_at: now,

@@ -18,7 +18,7 @@ use crate::audit::{self, Actor, Audit, Event};
 use crate::config::{Account, Config};
 use crate::platform::{Platform, PublishError};
 use crate::queue::{self, Outcome};
-use crate::schedule::{human_in, is_stale, rfc3339_in};
+use crate::schedule::{human_in, is_stale, lateness_origin, max_lateness_of, rfc3339_in};
 use crate::store::{Delivery, State, Store};
 
 /// What `status` says about a running daemon.
@@ -436,23 +436,24 @@ fn release(ctx: &Context<'_>, only: Option<&str>, what: &str) -> Result<(usize, 
         if stops.blocks(&d, account) || ctx.busy.contains(&d.account) {
             continue;
         }
-        let lateness = d
-            .max_lateness_secs
-            .map(std::time::Duration::from_secs)
-            .unwrap_or(account.max_lateness);
-        if !is_stale(d.due, ctx.now, lateness) {
+        let lateness = max_lateness_of(&d, account);
+        // Counted from the post's own time, not from `due` (which a rate
+        // limit or a retry may have moved on): see `lateness_origin`.
+        let last = ctx.store.account(&d.account).map_err(store_err)?.last_published;
+        let origin = lateness_origin(&d, account, last);
+        if !is_stale(origin, ctx.now, lateness) {
             publish += 1;
             continue;
         }
-        if d.occurrence.is_some() {
+        if d.occurrence.is_some() && !d.may_be_live() {
             // The scheduler expires it and moves the post's schedule on.
             expired += 1;
             continue;
         }
         let tz = account.time_zone;
         let why = format!(
-            "it fell due at {} while {what}, and it is now {}, later than its max lateness ({}). Herald does not publish it on its own: an admin can approve it (herald approve {}) or reject it.",
-            human_in(d.due, tz),
+            "it was meant to go out at {} and fell due while {what}, and it is now {}, later than its max lateness ({}). Herald does not publish it on its own: an admin can approve it (herald approve {}) or reject it.",
+            human_in(origin, tz),
             human_in(ctx.now, tz),
             humantime::format_duration(lateness),
             d.id
@@ -665,8 +666,10 @@ fn approve(ctx: &Context<'_>, id: &str) -> Answer {
     }
     let tz = zone_of(ctx, &d);
     let previous = d.reason.clone();
-    // An approved delivery that is already late goes out now, not held again as stale.
+    // An approved delivery that is already late goes out now, not held
+    // again as stale: its lateness counts from this approval.
     d.due = d.due.max(ctx.now);
+    d.released_at = Some(ctx.now);
     d.transition(
         State::Scheduled,
         Some(format!("approved by {} at {}", ctx.actor, human_in(ctx.now, tz))),
@@ -798,6 +801,7 @@ fn retry(ctx: &Context<'_>, id: &str) -> Answer {
     decided(&d, &[State::Failed], "retried")?;
     let tz = zone_of(ctx, &d);
     d.due = ctx.now;
+    d.released_at = Some(ctx.now);
     d.transition(
         State::Scheduled,
         Some(format!("retry requested by {} at {}", ctx.actor, human_in(ctx.now, tz))),

@@ -311,6 +311,7 @@ impl FileInPass<'_> {
             published: None,
             parts_done: Vec::new(),
             unsure_since: None,
+            released_at: None,
             created_at: now,
             updated_at: now,
         }
