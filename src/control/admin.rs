@@ -146,7 +146,15 @@ fn stop_json(s: &Option<Stop>) -> Value {
 fn file_location(account: &Account, d: &Delivery) -> PathBuf {
     let pending = account.folder.join(&d.file);
     let outcome = match d.state {
-        State::Published | State::Retracted => Some(Outcome::Published),
+        State::Published => Some(Outcome::Published),
+        // A whole publication's file is in published/; a half-published
+        // thread's stays where its earlier end put it (rejected/), or moved
+        // to cancelled/ when it was still waiting.
+        State::Retracted if d.published.is_some() => Some(Outcome::Published),
+        State::Retracted => [Outcome::Rejected, Outcome::Cancelled]
+            .into_iter()
+            .find(|o| account.folder.join(o.folder()).join(&d.file).exists())
+            .or(Some(Outcome::Cancelled)),
         State::Rejected => Some(Outcome::Rejected),
         State::Cancelled => Some(Outcome::Cancelled),
         State::Expired => Some(Outcome::Expired),
@@ -759,11 +767,37 @@ fn end_pending(
     Ok((d, moved))
 }
 
+/// Refuses to end a delivery of which something may stand on the platform:
+/// ending it would leave published parts that no record leads to.
+fn nothing_live(d: &Delivery, what: &str) -> Result<(), String> {
+    if !d.parts_done.is_empty() {
+        return Err(format!(
+            "delivery {} cannot be {what}: {} of its {} parts are already published ({}). Retract them first (herald retract {} --reason TEXT), which deletes them and ends the delivery; or approve it to publish the rest.",
+            d.id,
+            d.parts_done.len(),
+            d.text.len(),
+            d.parts_done.join(", "),
+            d.id
+        ));
+    }
+    if let Some(since) = d.unsure_since {
+        return Err(format!(
+            "delivery {} cannot be {what}: its attempt of {} may or may not have gone through, and herald does not know yet. Let herald reconcile it first (it looks for the post on the platform before any new attempt: herald approve {} if it is held, herald retry {} if it failed, or wait for its next attempt), then retract what stands; or check the account by hand.",
+            d.id,
+            since.to_rfc3339(),
+            d.id,
+            d.id
+        ));
+    }
+    Ok(())
+}
+
 fn reject(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
     let d = find(ctx, id)?;
     let reason = required(reason, "reject")?;
     decided(&d, &[State::Held, State::Scheduled], "rejected")?;
     not_in_flight(ctx, &d)?;
+    nothing_live(&d, "rejected")?;
     let text = format!("rejected by {}: {reason}", ctx.actor);
     let (d, moved) = end_pending(ctx, d, State::Rejected, Outcome::Rejected, text, false)?;
     record(
@@ -780,6 +814,7 @@ fn cancel(ctx: &Context<'_>, id: &str, reason: Option<&str>) -> Answer {
     let d = find(ctx, id)?;
     decided(&d, &[State::Scheduled, State::Held, State::Failed], "cancelled")?;
     not_in_flight(ctx, &d)?;
+    nothing_live(&d, "cancelled")?;
     let reason = reason
         .map(str::trim)
         .filter(|r| !r.is_empty())
@@ -846,20 +881,62 @@ impl Drop for Retracting {
     }
 }
 
+/// Whether a delivery can be retracted: published, or ended or waiting with
+/// some thread parts already out (X refused a later part, the retries ran
+/// out, or it waits to be finished). A waiting one must not be picked up by
+/// the scheduler meanwhile: it is held, or its account paused or frozen.
+fn retractable(ctx: &Context<'_>, d: &Delivery) -> Result<(), String> {
+    if d.state == State::Published {
+        return Ok(());
+    }
+    let partial = [State::Rejected, State::Failed, State::Held, State::Scheduled];
+    if !partial.contains(&d.state) || d.parts_done.is_empty() {
+        return decided(d, &[State::Published], "retracted").map_err(|e| {
+            format!("{e} (A delivery that is not published can be retracted only when some of its thread parts are.)")
+        });
+    }
+    not_in_flight(ctx, d)?;
+    if d.state == State::Scheduled {
+        let stops = Stops::read(&ctx.config.daemon.state_dir, ctx.config.accounts.values());
+        let blocked = ctx.config.accounts.get(&d.account).is_some_and(|a| stops.blocks(d, a));
+        if !blocked {
+            return Err(format!(
+                "delivery {} is scheduled to finish its thread ({} of {} parts are out), so herald may publish the rest while it deletes. Pause the account first (herald pause {} --reason TEXT), then retract.",
+                d.id,
+                d.parts_done.len(),
+                d.text.len(),
+                d.account
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
     let d = find(ctx, id)?;
     let reason = required(reason, "retract")?.to_string();
-    decided(&d, &[State::Published], "retracted")?;
+    retractable(ctx, &d)?;
     let _claim = Retracting::claim(ctx, &d.id)?;
     // Read again under the claim: another retraction may have just finished.
     let mut d = find(ctx, &d.id)?;
-    decided(&d, &[State::Published], "retracted")?;
-    let publication = d.published.clone().ok_or_else(|| {
-        format!(
-            "delivery {} is marked published but has no record of where; retract it by hand on the platform.",
-            d.id
-        )
-    })?;
+    retractable(ctx, &d)?;
+    let was = d.state;
+    // A half-published thread has no publication record: what stands is
+    // the parts recorded one by one as they went out.
+    let publication = match &d.published {
+        Some(p) if was == State::Published => p.clone(),
+        None if was == State::Published => {
+            return Err(format!(
+                "delivery {} is marked published but has no record of where; retract it by hand on the platform.",
+                d.id
+            ))
+        }
+        _ => crate::store::Publication {
+            at: d.updated_at,
+            url: None,
+            remote_ids: d.parts_done.clone(),
+        },
+    };
     let platform = ctx
         .platforms
         .get(&d.account)
@@ -917,16 +994,38 @@ async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
         ));
     }
     let tz = zone_of(ctx, &d);
-    let text = format!("retracted by {} at {}: {reason}", ctx.actor, human_in(ctx.now, tz));
+    let mut text = format!("retracted by {} at {}: {reason}", ctx.actor, human_in(ctx.now, tz));
+    if was != State::Published {
+        text.push_str(&format!(
+            " (the {} of its {} parts that were out were deleted; it was {} before{})",
+            d.parts_done.len(),
+            d.text.len(),
+            was.name(),
+            d.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+        ));
+    }
+    // Where the file is before the state changes (a waiting file is still in the queue folder).
+    let pending_file = ctx
+        .config
+        .accounts
+        .get(&d.account)
+        .map(|a| a.folder.join(&d.file))
+        .filter(|p| (was.is_pending() || was == State::Failed) && p.exists());
     d.transition(State::Retracted, Some(text.clone()), ctx.now);
     ctx.store.put_delivery(&d).map_err(store_err)?;
     flush(ctx)?;
+    if let Some(path) = pending_file {
+        // Nothing more of it goes out: the file leaves the queue (it is kept).
+        if let Err(e) = queue::move_to_outcome(&path, Outcome::Cancelled, "") {
+            tracing::warn!(file = %path.display(), "cannot move the retracted post's file to cancelled/: {e}");
+        }
+    }
     record(
         ctx,
         Event::new("retraction")
             .account(&d.account)
             .delivery(&d.id)
-            .detail(json!({"reason": reason, "url": publication.url, "text_hash": audit::text_hash(&d.text)})),
+            .detail(json!({"reason": reason, "url": publication.url, "remote_ids": publication.remote_ids, "was": was.name(), "text_hash": audit::text_hash(&d.text)})),
     )?;
     // Tell the owner beside the published file, at the top of its note.
     if let Some(a) = ctx.config.accounts.get(&d.account) {

@@ -445,10 +445,12 @@ impl Daemon {
     async fn serve(&mut self, call: crate::control::server::Call, info: &crate::control::admin::DaemonInfo) {
         // A retraction waits for the platform: it runs beside the loop so
         // that a pause or a freeze sent meanwhile is not kept waiting. It
-        // touches only published deliveries, which nothing else changes.
+        // touches only published deliveries, which nothing else changes, or
+        // half-published ones the scheduler leaves alone (held, rejected,
+        // failed, or scheduled under a pause or freeze; not in flight).
         let beside = matches!(call.request, crate::control::Request::Retract { .. });
         let shared = self.shared.clone();
-        let busy = if beside { HashSet::new() } else { self.busy.clone() };
+        let busy = self.busy.clone();
         let info = info.clone();
         let job = tokio::task::spawn_blocking(move || {
             let ctx = crate::control::admin::Context {
