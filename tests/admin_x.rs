@@ -470,7 +470,11 @@ async fn retract_deletes_the_parts_of_a_thread_x_refused_half_way() {
         reason.contains("it was rejected before"),
         "what it was stays readable: {reason}"
     );
-    assert_eq!(d.parts_done, vec![part.clone()], "which parts were deleted stays on record");
+    assert_eq!(
+        d.parts_done,
+        vec![part.clone()],
+        "which parts were deleted stays on record"
+    );
     let events = audit_events(&env, &id);
     let last = events.last().unwrap();
     assert_eq!(last.event, "retraction");
