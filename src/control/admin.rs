@@ -193,8 +193,8 @@ fn status(ctx: &Context<'_>) -> Answer {
             reauth |= is_reauth(d);
         }
         // The X client marks an account whose refresh was refused; held
-        // deliveries say so too (a mark cleared by `herald auth x` leaves them
-        // held until approved).
+        // deliveries say so too (the daemon releases them when it starts
+        // with the mark cleared by `herald auth x`).
         let reauth_reason = crate::platform::needs_reauth(ctx.config, a);
         reauth |= reauth_reason.is_some();
         let paused = stops::paused(state_dir, &a.id);

@@ -132,6 +132,18 @@ impl Daemon {
         if n > 0 {
             tracing::warn!("{n} deliveries were interrupted by the last stop; they are retried first");
         }
+        // Deliveries held because an account needed re-authorization go back
+        // to the scheduler once it is no longer marked: `herald auth x`
+        // wrote new credentials, which the platform client just read (they
+        // are read only at start, so a start is when this can change). An
+        // OAuth 1.0a key X refused carries no mark: it gets one new try per
+        // start, and is held again if X still refuses it.
+        for account in shared.config.accounts.values() {
+            if platform::needs_reauth(&shared.config, account).is_none() {
+                let because = "it is no longer marked as needing re-authorization at start-up";
+                publish::release_reauth_holds(&shared, &account.id, because, shared.clock.now())?;
+            }
+        }
         Ok(Daemon {
             shared: Arc::new(shared),
             cache: Default::default(),
