@@ -560,6 +560,29 @@ async fn a_rate_limit_wait_past_the_max_lateness_holds_the_post_instead_of_publi
     );
     assert!(reason.contains("max lateness"), "{reason}");
     assert!(env.path("news", "b.json").exists(), "held, the file waits");
+
+    // An admin approves it after X's reset: it goes out, not held again as stale.
+    let reset = utc("2026-12-02T01:05:00Z");
+    {
+        let store = herald::store::Store::open(&env.config.store_path()).unwrap();
+        let audit = herald::audit::Audit::open(&env.config.daemon.state_dir);
+        let ctx = herald::control::admin::Context {
+            config: &env.config,
+            store: &store,
+            audit: &audit,
+            now: reset,
+            actor: herald::audit::Actor::person(65534),
+            platforms: &Default::default(),
+            busy: &Default::default(),
+            daemon: None,
+        };
+        let answer =
+            herald::control::admin::handle(&ctx, herald::control::Request::Approve { delivery: d.id.clone() }).await;
+        assert!(matches!(answer, herald::control::Response::Ok { .. }), "{answer:?}");
+    }
+    env.run_at(reset).await;
+    assert_eq!(env.delivery_of("b.json")[0].state, State::Published);
+    assert_eq!(fake.posts(&user).len(), 2);
 }
 
 #[tokio::test]
