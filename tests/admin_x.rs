@@ -546,9 +546,12 @@ async fn a_delivery_with_parts_on_x_cannot_be_cancelled_or_rejected_before_it_is
     assert_eq!(d.state, State::Retracted);
     assert!(!env.path("news", "thread.json").exists());
     assert!(env.path("news", "cancelled/thread.json").exists());
-    assert!(env
-        .read("news", "cancelled/thread.json.herald.txt")
-        .starts_with("RETRACTED"));
+    let note = env.read("news", "cancelled/thread.json.herald.txt");
+    assert!(note.starts_with("RETRACTED"), "{note}");
+    assert!(
+        note.contains("The 1 part of the thread that had been published was deleted"),
+        "{note}"
+    );
 
     // Nothing more of it goes out after the account resumes.
     herald_async(&env, &["resume", "news"]).await.ok();

@@ -626,3 +626,33 @@ async fn retries_past_the_max_lateness_stop_retrying_and_hold_the_post() {
     assert_eq!(d.attempts.len(), 2, "no attempt later than a minute after its time");
     assert!(fake.posts(&user).is_empty());
 }
+
+#[tokio::test]
+async fn a_thread_with_parts_out_that_waited_too_long_is_held_never_expired() {
+    // The account expires stale posts; a half-published thread is held instead.
+    let (env, fake) = x_setup(&format!("{NEWS}stale = \"expire\"\n")).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    env.clock.set(utc("2026-12-01T01:00:00Z"));
+    fake.set_remaining(&user, "POST /2/tweets", 1);
+    env.drop_post(
+        "news",
+        "t.json",
+        r#"{"thread": ["最後の一枠", "次の枠で"], "max_lateness": "5m"}"#,
+    );
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    let d = &env.delivery_of("t.json")[0];
+    assert_eq!(d.parts_done.len(), 1);
+    assert_eq!(d.due, utc("2026-12-01T01:15:00Z"));
+    env.run_at(d.due).await;
+    let d = &env.delivery_of("t.json")[0];
+    assert_eq!(d.state, State::Held, "{:?}", d.reason);
+    let reason = d.reason.as_deref().unwrap();
+    assert!(
+        reason.contains(&d.parts_done[0]),
+        "names the part that stands: {reason}"
+    );
+    assert!(reason.contains("herald retract"), "{reason}");
+    assert_eq!(fake.posts(&user).len(), 1, "part two not published late");
+    assert!(env.path("news", "t.json").exists(), "not moved to expired/");
+}

@@ -1053,6 +1053,11 @@ fn retraction_note(
     let tz = a.time_zone;
     let platform = a.platform.display_name();
     let what = match publication.remote_ids.len() {
+        n if d.published.is_none() => format!(
+            "The {n} part{} of the thread that had been published {}",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "was" } else { "were" }
+        ),
         0 | 1 => "The post was".to_string(),
         2 => "Both posts of the thread were".to_string(),
         n => format!("All {n} posts of the thread were"),
