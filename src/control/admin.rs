@@ -151,7 +151,7 @@ fn file_location(account: &Account, d: &Delivery) -> PathBuf {
         // thread's stays where its earlier end put it (rejected/), or moved
         // to cancelled/ when it was still waiting.
         State::Retracted if d.published.is_some() => Some(Outcome::Published),
-        State::Retracted => [Outcome::Rejected, Outcome::Cancelled]
+        State::Retracted => [Outcome::Rejected, Outcome::Cancelled, Outcome::Expired]
             .into_iter()
             .find(|o| account.folder.join(o.folder()).join(&d.file).exists())
             .or(Some(Outcome::Cancelled)),
@@ -815,6 +815,17 @@ fn cancel(ctx: &Context<'_>, id: &str, reason: Option<&str>) -> Answer {
     decided(&d, &[State::Scheduled, State::Held, State::Failed], "cancelled")?;
     not_in_flight(ctx, &d)?;
     nothing_live(&d, "cancelled")?;
+    // Cancelling ends the file's other pending deliveries too: none of
+    // them may have parts out either.
+    for other in all(ctx)? {
+        if other.account == d.account
+            && other.file == d.file
+            && other.id != d.id
+            && matches!(other.state, State::Scheduled | State::Held | State::Failed)
+        {
+            nothing_live(&other, "cancelled with its post")?;
+        }
+    }
     let reason = reason
         .map(str::trim)
         .filter(|r| !r.is_empty())
@@ -889,7 +900,16 @@ fn retractable(ctx: &Context<'_>, d: &Delivery) -> Result<(), String> {
     if d.state == State::Published {
         return Ok(());
     }
-    let partial = [State::Rejected, State::Failed, State::Held, State::Scheduled];
+    // Cancelled and expired ones too: an edited file supersedes its
+    // delivery whatever stands of it, and older records may have ended so.
+    let partial = [
+        State::Rejected,
+        State::Failed,
+        State::Held,
+        State::Scheduled,
+        State::Cancelled,
+        State::Expired,
+    ];
     if !partial.contains(&d.state) || d.parts_done.is_empty() {
         return decided(d, &[State::Published], "retracted").map_err(|e| {
             format!("{e} (A delivery that is not published can be retracted only when some of its thread parts are.)")
