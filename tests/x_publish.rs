@@ -656,3 +656,35 @@ async fn a_thread_with_parts_out_that_waited_too_long_is_held_never_expired() {
     assert_eq!(fake.posts(&user).len(), 1, "part two not published late");
     assert!(env.path("news", "t.json").exists(), "not moved to expired/");
 }
+
+#[tokio::test]
+async fn an_edit_after_part_one_is_out_does_not_publish_the_thread_again() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    env.clock.set(utc("2026-12-01T01:00:00Z"));
+    fake.set_remaining(&user, "POST /2/tweets", 1);
+    env.drop_post("news", "t.json", r#"{"thread": ["最後の一枠", "次の枠で"]}"#);
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    let started = env.delivery_of("t.json")[0].clone();
+    assert_eq!(started.parts_done.len(), 1);
+
+    // The owner edits the file while part two waits for X's reset.
+    env.drop_post("news", "t.json", r#"{"thread": ["書き直した一", "書き直した二"]}"#);
+    env.run_at(utc("2026-12-01T01:05:00Z")).await;
+    let all = env.delivery_of("t.json");
+    assert_eq!(all.len(), 1, "no second delivery for the edit: {all:?}");
+    assert_eq!(all[0].state, State::Scheduled, "{:?}", all[0].reason);
+    let note = env.read("news", "t.json.herald.txt");
+    assert!(note.starts_with("EDIT NOT USED"), "{note}");
+    assert!(note.contains(&started.parts_done[0]), "{note}");
+
+    env.run_at(started.due).await;
+    let texts: Vec<String> = fake.posts(&user).into_iter().map(|p| p.text).collect();
+    assert_eq!(
+        texts,
+        ["最後の一枠", "次の枠で"],
+        "the started version is finished, nothing twice"
+    );
+    assert_eq!(env.delivery_of("t.json")[0].state, State::Published);
+}

@@ -401,6 +401,42 @@ fn finish_file(account: &Account, path: &Path, d: &Delivery) {
 
 /// Cancels the pending deliveries of a file that was edited.
 impl FileInPass<'_> {
+    /// A pending delivery of an earlier version of this file of which
+    /// something may already be published. The edit must not replace it:
+    /// the new version would publish again what stands. Herald finishes the
+    /// version it started and says so in the owner's note.
+    fn started_version(&self) -> Option<&Delivery> {
+        let FileInPass {
+            account, c, hash, all, ..
+        } = *self;
+        all.iter().find(|d| {
+            d.account == account.id
+                && d.file == c.name
+                && d.content_hash != hash
+                && matches!(d.state, State::Scheduled | State::Held | State::Failed)
+                && d.may_be_live()
+        })
+    }
+
+    /// Keeps the started version (see [`FileInPass::started_version`]) and
+    /// tells the owner; true when there is one.
+    fn keep_started_version(&self) -> bool {
+        let Some(d) = self.started_version() else {
+            return false;
+        };
+        let FileInPass { account, c, .. } = *self;
+        tracing::warn!(account = %account.id, delivery = %d.id, file = %c.name, "the file was edited after part of it was published; herald finishes the version it started");
+        let note = format!(
+            "EDIT NOT USED: this post was edited after herald had begun to publish it. {} Herald finishes the version it started (delivery {}), so that nothing is published twice; your edit is not published. To replace what stands, ask an admin to retract it (herald retract {}) and drop the new version again.\n\n{}",
+            super::live_parts(d),
+            d.id,
+            d.id,
+            notes::pending(account, d, None, self.stops)
+        );
+        let _ = queue::write_note(&c.path, &note);
+        true
+    }
+
     fn cancel_superseded(&self) -> Result<(), StoreError> {
         let FileInPass {
             shared,
@@ -448,6 +484,9 @@ impl FileInPass<'_> {
                 // Ended while the file stayed here (herald stopped before the move).
                 finish_file(account, &c.path, &d);
             }
+            return Ok(());
+        }
+        if self.keep_started_version() {
             return Ok(());
         }
         self.cancel_superseded()?;
@@ -516,6 +555,9 @@ impl FileInPass<'_> {
         {
             let d = shared.store.delivery(&d.id)?.unwrap_or_else(|| d.clone());
             let _ = queue::write_note(&c.path, &notes::pending(account, &d, Some(&spec_text), self.stops));
+            return Ok(());
+        }
+        if self.keep_started_version() {
             return Ok(());
         }
         self.cancel_superseded()?;
