@@ -579,3 +579,31 @@ async fn an_attempt_of_unknown_outcome_cannot_be_cancelled_until_reconciled() {
     assert!(out.stderr.contains("reconcile"), "{}", out.stderr);
     assert!(env.path("news", "lost.md").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_whose_file_was_deleted_half_way_can_still_be_retracted() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    env.clock.set(utc("2026-12-01T01:00:00Z"));
+    fake.set_remaining(&user, "POST /2/tweets", 1);
+    env.drop_post("news", "thread.json", r#"{"thread": ["最後の一枠", "次の枠で"]}"#);
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    // The owner deletes the file while part two waits.
+    std::fs::remove_file(env.path("news", "thread.json")).unwrap();
+    env.run_at(utc("2026-12-01T01:05:00Z")).await;
+    let d = &admin_harness::delivery_of(&env, "thread.json")[0];
+    assert_eq!(d.state, State::Cancelled);
+    let reason = d.reason.as_deref().unwrap();
+    assert!(
+        reason.contains(&d.parts_done[0]) && reason.contains("herald retract"),
+        "{reason}"
+    );
+    let out = herald_async(&env, &["retract", &d.id, "--reason", "called off"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(fake.posts(&user).is_empty(), "part one is gone");
+    assert_eq!(
+        admin_harness::delivery_of(&env, "thread.json")[0].state,
+        State::Retracted
+    );
+}

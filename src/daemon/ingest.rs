@@ -81,11 +81,18 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
                 continue;
             }
             let mut d = d.clone();
-            d.transition(
-                State::Cancelled,
-                Some("the file was deleted from the queue folder before it was published".into()),
-                now,
-            );
+            let mut why = "the file was deleted from the queue folder before it was published".to_string();
+            if d.may_be_live() {
+                // The owner called it off half-way: what stands stays on
+                // record, and an admin can take it down (herald retract).
+                why = format!(
+                    "{why} in full. {} An admin can delete what stands: herald retract {}.",
+                    super::live_parts(&d),
+                    d.id
+                );
+                tracing::warn!(account = %account.id, delivery = %d.id, "the file was deleted with parts of it published: {why}");
+            }
+            d.transition(State::Cancelled, Some(why), now);
             shared.store.put_delivery(&d)?;
             let _ = queue::remove_note(&account.folder.join(&d.file));
             tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "cancelled: the file was deleted");
