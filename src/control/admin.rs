@@ -1030,7 +1030,7 @@ async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
         .accounts
         .get(&d.account)
         .map(|a| a.folder.join(&d.file))
-        .filter(|p| (was.is_pending() || was == State::Failed) && p.exists());
+        .filter(|p| (was.is_pending() || was == State::Failed) && d.occurrence.is_none() && p.exists());
     d.transition(State::Retracted, Some(text.clone()), ctx.now);
     ctx.store.put_delivery(&d).map_err(store_err)?;
     flush(ctx)?;
@@ -1051,9 +1051,13 @@ async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
     if let Some(a) = ctx.config.accounts.get(&d.account) {
         let path = file_location(a, &d);
         let note = queue::note_path(&path);
+        // A retracted occurrence of a repeating post leaves its file where it is.
+        let path_exists = path.exists();
         let before = std::fs::read_to_string(&note).unwrap_or_default();
         let text = retraction_note(ctx, a, &d, &reason, &publication, &before);
-        if let Err(e) = queue::write_atomically(&note, text.as_bytes()) {
+        if !path_exists {
+            tracing::info!(file = %path.display(), "no file to write the retraction note beside");
+        } else if let Err(e) = queue::write_atomically(&note, text.as_bytes()) {
             tracing::warn!(file = %note.display(), "cannot write the owner's note about the retraction: {e}");
         }
     }
