@@ -316,7 +316,7 @@ async fn approve_refuses_the_poster_and_accepts_another_admin() {
     assert_eq!(delivery_of(&env, "held.json")[0].state, State::Held);
 
     // Another user dropped it (only root can hand a file to another uid).
-    if herald::audit::current_uid() == 0 {
+    if common::running_as_root("approving a post another uid dropped") {
         std::os::unix::fs::chown(env.path("tokyo", "held.json"), Some(65534), None).unwrap();
         let out = herald(&env, &["approve", &id]).ok();
         assert!(out.stdout.contains("approved"), "{}", out.stdout);
@@ -562,8 +562,7 @@ async fn a_tampered_audit_line_is_detected() {
 #[tokio::test]
 async fn files_written_by_root_without_a_daemon_go_back_to_the_state_folders_owner() {
     use std::os::unix::fs::MetadataExt;
-    if herald::audit::current_uid() != 0 {
-        eprintln!("skipped: needs root");
+    if !common::running_as_root("handing the state folder to another uid") {
         return;
     }
     let env = populated().await;
@@ -743,7 +742,7 @@ async fn disaster_hold_approve_and_retry_through_a_running_daemon() {
 
     let mine = herald(&env, &["approve", &held]);
     assert_eq!(mine.code, 1, "the socket's peer is the file's owner: {}", mine.stdout);
-    if herald::audit::current_uid() == 0 {
+    if common::running_as_root("approving through the socket a post another uid dropped") {
         std::os::unix::fs::chown(env.path("tokyo", "held.json"), Some(65534), None).unwrap();
         herald(&env, &["approve", &held]).ok();
         eventually("the approved delivery publishes", || {
@@ -751,4 +750,91 @@ async fn disaster_hold_approve_and_retry_through_a_running_daemon() {
         });
     }
     daemon.stop();
+}
+
+/// What people read from the inspecting commands: aligned tables and one
+/// account's entry, to the character (times in the account's zone).
+#[tokio::test]
+async fn accounts_queue_history_and_status_print_aligned_tables_for_people() {
+    let env = Env::new(TWO);
+    env.drop_post("tokyo", "now.json", r#"{"text": "今すぐ"}"#);
+    env.drop_post("tokyo", "held.json", r#"{"text": "業績の話"}"#);
+    env.drop_post("tokyo", "later.json", r#"{"text": "来年", "at": "2030-01-01 09:00"}"#);
+    env.run_at(utc("2026-12-01T00:00:00Z")).await;
+    let [now, held, later] = ["now.json", "held.json", "later.json"].map(|f| delivery_id(&env, f));
+
+    assert_eq!(
+        herald(&env, &["accounts"]).ok().stdout,
+        "\
+ACCOUNT  PLATFORM  HANDLE  OWNER   BACKUP  CONTACT             DEPARTMENT  ZONE
+alert    sandbox   @alert  Ops     -       -                   -           Asia/Tokyo
+tokyo    sandbox   @tokyo  Hanako  Taro    hanako@example.com  PR          Asia/Tokyo
+UNREACHABLE OWNER: alert: no contact (mail, phone or chat) listed; no backup owner listed
+"
+    );
+    assert_eq!(
+        herald(&env, &["accounts", "tokyo"]).ok().stdout,
+        format!(
+            "\
+id:          tokyo
+platform:    sandbox
+handle:      @tokyo
+owner:       Hanako
+backup:      Taro
+contact:     hanako@example.com
+department:  PR
+purpose:     Tokyo office news
+time_zone:   Asia/Tokyo
+rulebooks:   company
+emergency:   false
+max_lateness: 15m
+folder:      {}
+",
+            env.folder("tokyo").display()
+        )
+    );
+    assert_eq!(
+        herald(&env, &["queue"]).ok().stdout,
+        format!(
+            "\
+DUE                      ACCOUNT  DELIVERY       STATE      VERDICT  KIND  FILE        NOTE
+2026-12-01 09:00 +09:00  tokyo    {held}  held       hold     news  held.json   a guideline check asks for a review before publication: financial-topic (\"業績\").
+2030-01-01 09:00 +09:00  tokyo    {later}  scheduled  pass     news  later.json
+"
+        )
+    );
+    assert_eq!(
+        herald(&env, &["queue", "--account", "alert"]).ok().stdout,
+        "nothing pending\n"
+    );
+    assert_eq!(
+        herald(&env, &["history"]).ok().stdout,
+        format!(
+            "\
+WHEN                     ACCOUNT  DELIVERY       STATE      FILE      LINK / REASON
+2026-12-01 09:00 +09:00  tokyo    {now}  published  now.json  sandbox://tokyo/{now}-1
+page 1 of 1 (1 deliveries)
+"
+        )
+    );
+    let status = herald(&env, &["status"]).ok().stdout;
+    assert!(
+        status.ends_with(
+            "\
+ACCOUNT  PLATFORM  OWNER   PAUSED  SCHEDULED  HELD  PUBLISHING  PUBLISHED  FAILED  REJECTED  CANCELLED  EXPIRED  RETRACTED  NEXT DUE
+alert    sandbox   Ops     no      0          0     0           0          0       0         0          0        0          -
+tokyo    sandbox   Hanako  no      1          1     0           1          0       0         0          0        0          2030-01-01 09:00 +09:00
+"
+        ),
+        "{status}"
+    );
+    // A time that does not parse stops before anything is asked.
+    let bad = herald(&env, &["queue", "--to", "bad"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("\"bad\" is not a time herald understands"),
+        "{}",
+        bad.stderr
+    );
+    assert!(bad.stdout.is_empty());
 }

@@ -3,24 +3,12 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::{Env, TOKYO};
 use serde_json::Value;
 
+/// `herald check --config <env> ARGS`.
 fn herald(env: &Env, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .arg("check")
-        .arg("--config")
-        .arg(&env.config.path)
-        .args(args)
-        .output()
-        .expect("herald runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    env.run_cli("check", args)
 }
 
 fn json_lines(stdout: &str) -> Vec<Value> {

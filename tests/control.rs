@@ -105,12 +105,12 @@ fn with_the_daemon_running_and_its_socket_gone_the_cli_does_not_open_the_store()
 
 /// Runs as a second user (nobody, uid 65534) that is neither the socket's
 /// owner nor in its group. Possible only when the test runs as root; as
-/// another user the test says so and checks nothing (the kernel's own
-/// permission check cannot be simulated without a second uid).
+/// another user the test reports a skip (a failure under
+/// HERALD_TEST_STRICT=1): the kernel's own permission check cannot be
+/// simulated without a second uid.
 #[test]
 fn a_user_outside_the_sockets_group_is_refused_with_advice_and_the_store_is_untouched() {
-    if herald::audit::current_uid() != 0 {
-        eprintln!("skipped: needs root to run the client as a second uid");
+    if !common::running_as_root("running the client as a second uid") {
         return;
     }
     let env = Env::new(TOKYO);
@@ -161,4 +161,67 @@ fn the_socket_path_is_configurable() {
     let status = herald(&env, &["status", "--json"]).ok().json();
     assert_eq!(status["daemon"]["running"], true);
     daemon.stop();
+}
+
+/// The config with `[daemon] socket` set to `socket`.
+fn with_socket(env: Env, socket: &std::path::Path) -> Env {
+    let text = std::fs::read_to_string(&env.config.path).unwrap();
+    let text: Vec<&str> = text.lines().filter(|l| !l.starts_with("socket = ")).collect();
+    let text = text.join("\n").replace(
+        "baseline = \"company\"",
+        &format!("baseline = \"company\"\nsocket = \"{}\"", socket.display()),
+    );
+    std::fs::write(&env.config.path, text).unwrap();
+    let mut env = env;
+    env.config = herald::config::load(&env.config.path).unwrap();
+    env
+}
+
+/// A mistyped `[daemon] socket` that names someone's file, a folder or a
+/// symlink: the daemon refuses to start, names the path, and leaves it as
+/// it was. A stale socket (nothing answers) is replaced.
+#[tokio::test]
+async fn the_daemon_removes_only_a_stale_socket_never_another_file_at_the_socket_path() {
+    use herald::control::server::Server;
+    let env = Env::new(TOKYO);
+    let notes = env.dir.path().join("notes.txt");
+    std::fs::write(&notes, "an owner's notes\n").unwrap();
+    let env = with_socket(env, &notes);
+    let err = Server::bind(&env.config).err().expect("a regular file is not a socket");
+    let message = format!("{err:#}");
+    assert!(
+        message.contains(&format!("{} is a regular file, not a socket", notes.display())),
+        "{message}"
+    );
+    assert!(message.contains("[daemon]"), "{message}");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "an owner's notes\n");
+
+    let folder = env.dir.path().join("a-folder");
+    std::fs::create_dir(&folder).unwrap();
+    let env = with_socket(env, &folder);
+    let message = format!("{:#}", Server::bind(&env.config).err().unwrap());
+    assert!(message.contains("is a folder, not a socket"), "{message}");
+    assert!(folder.is_dir());
+
+    // A symlink is judged itself: not even a link to a stale socket goes.
+    let stale = env.dir.path().join("stale.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+    let link = env.dir.path().join("link.sock");
+    std::os::unix::fs::symlink(&stale, &link).unwrap();
+    let env = with_socket(env, &link);
+    let message = format!("{:#}", Server::bind(&env.config).err().unwrap());
+    assert!(message.contains("is a symbolic link, not a socket"), "{message}");
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+
+    // The stale socket itself (its listener is gone) is replaced, and the
+    // new one answers.
+    let env = with_socket(env, &stale);
+    std::fs::create_dir_all(&env.config.daemon.state_dir).unwrap(); // for the pid file
+    let (server, _calls) = Server::bind(&env.config).expect("a stale socket is replaced");
+    assert!(UnixStream::connect(&stale).is_ok());
+    // Stopping removes our socket, but not a file that took its place meanwhile.
+    std::fs::remove_file(&stale).unwrap();
+    std::fs::write(&stale, "someone's file\n").unwrap();
+    drop(server);
+    assert_eq!(std::fs::read_to_string(&stale).unwrap(), "someone's file\n");
 }

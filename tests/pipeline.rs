@@ -547,3 +547,41 @@ async fn running_twice_publishes_once() {
     env.run_at(utc("2026-12-01T02:00:00Z")).await;
     assert_eq!(env.outbox("tokyo").len(), 1);
 }
+
+#[tokio::test]
+async fn each_occurrence_of_a_recurring_post_is_checked_at_its_own_time() {
+    // Quiet period: the 14 days before the announcement on 2026-12-20 15:00 JST.
+    let rules = r#"
+[rulebooks.company.rules.quiet-period]
+earnings = ["2026-12-20T15:00:00+09:00"]
+window = "14days"
+"#;
+    let env = Env::new(&format!("{TOKYO}\n{rules}"));
+    // Mondays 09:00 JST: 12-07 and 12-14 fall in the quiet period, 12-21 after it.
+    env.drop_post(
+        "tokyo",
+        "weekly.json",
+        r#"{"text": "今週の業績ハイライト", "cron": "0 9 * * 1"}"#,
+    );
+    env.run_at(utc("2026-12-01T00:00:00Z")).await;
+    let mut ds = env.delivery_of("weekly.json");
+    ds.sort_by_key(|d| d.scheduled_for);
+    let seen: Vec<(DateTime<Utc>, State)> = ds.iter().map(|d| (d.scheduled_for, d.state)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            (utc("2026-12-07T00:00:00Z"), State::Rejected),
+            (utc("2026-12-14T00:00:00Z"), State::Rejected),
+            // Outside the quiet period a financial topic still needs a review.
+            (utc("2026-12-21T00:00:00Z"), State::Held),
+        ]
+    );
+    assert!(
+        ds[0].reason.as_deref().unwrap_or("").contains("skipped"),
+        "{:?}",
+        ds[0].reason
+    );
+    // The series goes on: the file stays in the queue.
+    assert!(env.path("tokyo", "weekly.json").exists());
+    assert!(!env.path("tokyo", "rejected/weekly.json").exists());
+}

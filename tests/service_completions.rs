@@ -1,5 +1,7 @@
 //! `herald completions` and `herald man`, generated from the CLI definition.
 
+mod common;
+
 use std::process::Command;
 
 const SUBCOMMANDS: &[&str] = &["run", "check", "status", "completions", "man"];
@@ -87,20 +89,70 @@ fn the_man_page_documents_every_subcommand_and_renders_cleanly() {
     }
     assert!(page.contains("\\-\\-log\\-format"), "run's options are missing");
     assert!(page.contains("/etc/herald/herald.toml"));
-    // groff, where installed, renders it without a warning.
-    if Command::new("groff").arg("--version").output().is_ok() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("herald.1");
-        std::fs::write(&path, &page).unwrap();
-        let out = Command::new("groff")
-            .args(["-man", "-ww", "-z"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success() && out.stderr.is_empty(),
-            "groff: {}",
+    // groff renders it without a warning (.ci/run installs groff).
+    if let Err(e) = Command::new("groff").arg("--version").output() {
+        return common::skip(&format!(
+            "rendering the man page needs groff ({e}); apt-get install groff"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("herald.1");
+    std::fs::write(&path, &page).unwrap();
+    let out = Command::new("groff")
+        .args(["-man", "-ww", "-z"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "groff: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The man-page test run again in a child of this test binary, with a PATH
+/// where groff is not found: it reports a skip on stderr and passes, and
+/// under HERALD_TEST_STRICT=1 it fails with the reason. (The child runs only
+/// that one test, so this does not recurse.)
+#[test]
+fn a_test_that_cannot_check_here_says_skipped_and_fails_when_strict() {
+    let run = |strict: bool| {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "--exact",
+            "the_man_page_documents_every_subcommand_and_renders_cleanly",
+            "--test-threads=1",
+        ])
+        .env("PATH", "/nonexistent-herald-test-path");
+        if strict {
+            cmd.env(common::STRICT_VAR, "1");
+        } else {
+            cmd.env_remove(common::STRICT_VAR);
+        }
+        let out = cmd.output().unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-    }
+        (out.status.success(), said)
+    };
+    let (ok, said) = run(false);
+    assert!(ok, "{said}");
+    assert!(said.contains("1 passed"), "the one test ran: {said}");
+    assert!(
+        said.contains(
+            "SKIPPED: the_man_page_documents_every_subcommand_and_renders_cleanly: rendering the man page needs groff"
+        ),
+        "{said}"
+    );
+    let (ok, said) = run(true);
+    assert!(!ok, "a skip must fail under HERALD_TEST_STRICT=1: {said}");
+    assert!(said.contains("1 failed"), "{said}");
+    assert!(
+        said.contains(
+            "HERALD_TEST_STRICT=1 and this test cannot check what it is for here: rendering the man page needs groff"
+        ),
+        "{said}"
+    );
 }

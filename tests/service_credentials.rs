@@ -10,17 +10,8 @@ mod fake;
 use std::os::unix::fs::PermissionsExt;
 
 use common::utc;
-use fake::x_setup;
+use fake::{x_setup, NEWS};
 use herald::store::State;
-
-const NEWS: &str = r#"
-[[account]]
-id = "news"
-platform = "x"
-handle = "@news"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-"#;
 
 #[tokio::test]
 async fn an_x_account_publishes_with_the_credential_systemd_loaded() {

@@ -111,15 +111,16 @@ fn under_systemd_logs_go_to_the_journal_with_structured_fields_and_not_to_stderr
     if socket.exists() {
         // A real journald runs here; this test stands in for it only where
         // none does (CI containers).
-        eprintln!("skipped: {} belongs to a running journald", socket.display());
-        return;
+        return common::skip(&format!(
+            "{} belongs to a running journald, which the test cannot stand in for",
+            socket.display()
+        ));
     }
-    if std::fs::create_dir_all(socket.parent().unwrap()).is_err() {
-        eprintln!(
-            "skipped: cannot create {} (not root)",
+    if let Err(e) = std::fs::create_dir_all(socket.parent().unwrap()) {
+        return common::skip(&format!(
+            "cannot create {} for the stand-in journald ({e}; it needs root)",
             socket.parent().unwrap().display()
-        );
-        return;
+        ));
     }
     let journald = UnixDatagram::bind(socket).expect("binding the stand-in journald socket");
     journald.set_read_timeout(Some(Duration::from_millis(500))).unwrap();

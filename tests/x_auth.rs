@@ -12,22 +12,12 @@ use std::sync::Arc;
 
 use common::utc;
 use fake::x::{CLIENT_ID, INVALID_TOKEN_DESCRIPTION};
-use fake::{write_credentials, x_setup};
+use fake::{write_credentials, x_setup, NEWS};
 use herald::platform::x::{credentials, oauth2};
 use herald::store::State;
 
-const NEWS: &str = r#"
-[[account]]
-id = "news"
-platform = "x"
-handle = "@news"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-"#;
-
 fn token_state(env: &common::Env) -> credentials::TokenState {
-    let account = &env.config.accounts["news"];
-    credentials::read_token_state(&credentials::token_state_file(&env.config, account)).unwrap()
+    fake::token_state_of(env, "news")
 }
 
 #[tokio::test]

@@ -6,22 +6,11 @@
 mod common;
 mod fake;
 
-use std::sync::Arc;
-
 use fake::x::{Fault, CLIENT_ID, DUPLICATE_DETAIL, INVALID_TOKEN_DESCRIPTION};
-use fake::{write_credentials, x_setup};
-use herald::platform::x::{oauth1, XClient};
-use herald::platform::{NoProgress, Outgoing, OutgoingPart, Platform, PublishError};
+use fake::{outgoing, write_credentials, x_client, x_setup, NEWS};
+use herald::platform::x::oauth1;
+use herald::platform::{NoProgress, Platform, PublishError};
 use serde_json::{json, Value};
-
-const NEWS: &str = r#"
-[[account]]
-id = "news"
-platform = "x"
-handle = "@news"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-"#;
 
 fn creds_of(file: &Value) -> oauth1::Credentials {
     let o = &file["oauth1"];
@@ -152,22 +141,9 @@ async fn the_client_deletes_a_thread_and_checks_the_account() {
     let (env, fake) = x_setup(NEWS).await;
     let (user, file) = fake.add_oauth1_user("news");
     write_credentials(&env, "news", &file);
-    let client = XClient::connect(&env.config, &env.config.accounts["news"], Arc::new(env.clock.clone())).unwrap();
+    let client = x_client(&env, "news");
     assert_eq!(client.check_account().await.unwrap(), "@news");
-    let post = Outgoing {
-        account: "news".into(),
-        delivery_id: "d1".into(),
-        idempotency_key: "d1".into(),
-        parts: ["a", "b"]
-            .iter()
-            .map(|t| OutgoingPart {
-                text: t.to_string(),
-                media: vec![],
-            })
-            .collect(),
-        done: vec![],
-        unsure_since: None,
-    };
+    let post = outgoing("news", "d1", &["a", "b"]);
     let published = client.publish(&post, &NoProgress).await.unwrap();
     assert_eq!(fake.posts(&user).len(), 2);
     client.delete(&published.remote_ids).await.unwrap();
@@ -192,19 +168,8 @@ async fn the_client_classifies_every_answer() {
     let (env, fake) = x_setup(NEWS).await;
     let (user, file) = fake.add_oauth1_user("news");
     write_credentials(&env, "news", &file);
-    let client =
-        Arc::new(XClient::connect(&env.config, &env.config.accounts["news"], Arc::new(env.clock.clone())).unwrap());
-    let one = |text: &str| Outgoing {
-        account: "news".into(),
-        delivery_id: text.into(),
-        idempotency_key: text.into(),
-        parts: vec![OutgoingPart {
-            text: text.into(),
-            media: vec![],
-        }],
-        done: vec![],
-        unsure_since: None,
-    };
+    let client = x_client(&env, "news");
+    let one = |text: &str| outgoing("news", text, &[text]);
     fake.inject("POST /2/tweets", Fault::Status(503));
     assert!(matches!(
         client.publish(&one("a"), &NoProgress).await,
@@ -242,7 +207,7 @@ async fn the_client_classifies_every_answer() {
     let mut wrong = file.clone();
     wrong["oauth1"]["access_token_secret"] = "wrong".into();
     write_credentials(&env, "news", &wrong);
-    let bad = XClient::connect(&env.config, &env.config.accounts["news"], Arc::new(env.clock.clone())).unwrap();
+    let bad = x_client(&env, "news");
     let r = bad.publish(&one("e"), &NoProgress).await;
     assert!(matches!(r, Err(PublishError::NeedsReauth(_))), "{r:?}");
 }

@@ -5,35 +5,14 @@
 mod common;
 mod fake;
 
-use std::process::Command;
-
 use common::utc;
 use fake::schema;
-use fake::{write_credentials, x_setup};
+use fake::{write_credentials, x_setup, NEWS};
 use serde_json::Value;
 
-const NEWS: &str = r#"
-[[account]]
-id = "news"
-platform = "x"
-handle = "@news"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-"#;
-
+/// `herald preview --config <env> ARGS`.
 fn preview(env: &common::Env, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .arg("preview")
-        .arg("--config")
-        .arg(&env.config.path)
-        .args(args)
-        .output()
-        .expect("herald runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    env.run_cli("preview", args)
 }
 
 /// The spec's path template for a request path (ids become `{id}`).

@@ -9,21 +9,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::utc;
-use fake::{write_credentials, x_setup};
+use fake::{write_credentials, x_setup, NEWS};
 use herald::platform::x::credentials;
 
-const NEWS: &str = r#"
-[[account]]
-id = "news"
-platform = "x"
-handle = "@news"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-"#;
-
 fn token_state(env: &common::Env) -> credentials::TokenState {
-    let account = &env.config.accounts["careers"];
-    credentials::read_token_state(&credentials::token_state_file(&env.config, account)).unwrap()
+    fake::token_state_of(env, "careers")
 }
 
 /// A `tracing` writer into a shared buffer.

@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::ask::{ask, load, print_json, text};
+use serde_json::Value;
+
+use super::ask::{inspect, rows_of, text};
 use super::status::render_table;
 use crate::control::Request;
 
@@ -16,80 +18,71 @@ pub struct AccountsArgs {
     pub json: bool,
 }
 
+/// The registry fields the table shows, with their headings.
+const COLUMNS: [(&str, &str); 8] = [
+    ("id", "ACCOUNT"),
+    ("platform", "PLATFORM"),
+    ("handle", "HANDLE"),
+    ("owner", "OWNER"),
+    ("backup", "BACKUP"),
+    ("contact", "CONTACT"),
+    ("department", "DEPARTMENT"),
+    ("time_zone", "ZONE"),
+];
+
+/// One account's full entry, in this order.
+const ENTRY: [&str; 13] = [
+    "id",
+    "platform",
+    "handle",
+    "owner",
+    "backup",
+    "contact",
+    "department",
+    "purpose",
+    "time_zone",
+    "rulebooks",
+    "emergency",
+    "max_lateness",
+    "folder",
+];
+
 pub fn run(config_path: &Path, args: AccountsArgs) -> ExitCode {
-    let config = match load(config_path) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
     let one = args.id.is_some();
-    let (v, _) = match ask(&config, Request::Accounts { id: args.id }) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
-    if args.json {
-        print_json(&v);
-        return ExitCode::SUCCESS;
-    }
-    let accounts = v["accounts"].as_array().cloned().unwrap_or_default();
+    inspect(
+        config_path,
+        args.json,
+        |_| Ok(Request::Accounts { id: args.id }),
+        |v| show(v, one),
+    )
+}
+
+fn show(v: &Value, one: bool) {
+    let accounts = &v["accounts"];
     if one {
-        for a in &accounts {
-            for key in [
-                "id",
-                "platform",
-                "handle",
-                "owner",
-                "backup",
-                "contact",
-                "department",
-                "purpose",
-                "time_zone",
-                "rulebooks",
-                "emergency",
-                "max_lateness",
-                "folder",
-            ] {
+        for a in accounts.as_array().into_iter().flatten() {
+            for key in ENTRY {
                 let value = match &a[key] {
-                    serde_json::Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
+                    Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
                     other => text(other),
                 };
                 println!("{:<12} {value}", format!("{key}:"));
             }
         }
     } else {
-        let mut table = vec![[
-            "ACCOUNT",
-            "PLATFORM",
-            "HANDLE",
-            "OWNER",
-            "BACKUP",
-            "CONTACT",
-            "DEPARTMENT",
-            "ZONE",
-        ]
-        .map(String::from)
-        .to_vec()];
-        for a in &accounts {
-            table.push(
-                [
-                    "id",
-                    "platform",
-                    "handle",
-                    "owner",
-                    "backup",
-                    "contact",
-                    "department",
-                    "time_zone",
-                ]
-                .iter()
-                .map(|k| text(&a[*k]))
-                .collect(),
-            );
-        }
+        let headings = COLUMNS.map(|(_, heading)| heading);
+        let table = rows_of(&headings, accounts, |a| {
+            COLUMNS.iter().map(|(key, _)| text(&a[*key])).collect()
+        });
         print!("{}", render_table(&table));
     }
-    for a in accounts.iter().filter(|a| a["reachable"] == false) {
+    for a in accounts
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["reachable"] == false)
+    {
         let problems: Vec<String> = a["problems"].as_array().into_iter().flatten().map(text).collect();
         println!("UNREACHABLE OWNER: {}: {}", text(&a["id"]), problems.join("; "));
     }
-    ExitCode::SUCCESS
 }

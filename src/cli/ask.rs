@@ -34,6 +34,33 @@ pub(crate) fn ask(config: &Config, request: Request) -> Result<(Value, bool), Ex
     }
 }
 
+/// What an inspecting subcommand does: load the config, build the request
+/// from it, send it, then print the answer as the `--json` document or hand
+/// it to `show` for people. A failure has been reported when its exit
+/// status comes back.
+pub(crate) fn inspect(
+    config_path: &Path,
+    json: bool,
+    request: impl FnOnce(&Config) -> Result<Request, ExitCode>,
+    show: impl FnOnce(&Value),
+) -> ExitCode {
+    let answer = load(config_path).and_then(|config| ask(&config, request(&config)?));
+    match answer {
+        Ok((v, _)) if json => print_json(&v),
+        Ok((v, _)) => show(&v),
+        Err(code) => return code,
+    }
+    ExitCode::SUCCESS
+}
+
+/// A table for `render_table`: the headings, then a row for each item of
+/// the answer's array `list` (none when it is not an array).
+pub(crate) fn rows_of(headings: &[&str], list: &Value, row: impl Fn(&Value) -> Vec<String>) -> Vec<Vec<String>> {
+    let mut table = vec![headings.iter().map(|h| h.to_string()).collect()];
+    table.extend(list.as_array().into_iter().flatten().map(row));
+    table
+}
+
 /// Prints the `--json` document.
 pub(crate) fn print_json(v: &Value) {
     println!("{v}");

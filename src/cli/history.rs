@@ -4,8 +4,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::ask::{ask, human, load, parse_time, print_json, text, zone};
+use serde_json::Value;
+
+use super::ask::{human, inspect, parse_time, rows_of, text, zone};
 use super::status::render_table;
+use crate::config::Config;
 use crate::control::Request;
 
 #[derive(clap::Args, Debug)]
@@ -27,52 +30,40 @@ pub struct HistoryArgs {
 }
 
 pub fn run(config_path: &Path, args: HistoryArgs) -> ExitCode {
-    let config = match load(config_path) {
-        Ok(c) => c,
-        Err(code) => return code,
+    let request = |config: &Config| {
+        let since = args
+            .since
+            .as_deref()
+            .map(|t| parse_time(t, zone(config, args.account.as_deref())))
+            .transpose()?;
+        Ok(Request::History {
+            account: args.account,
+            since,
+            state: args.state,
+            page: args.page,
+            per_page: args.per_page,
+        })
     };
-    let since = match args
-        .since
-        .as_deref()
-        .map(|t| parse_time(t, zone(&config, args.account.as_deref())))
-        .transpose()
-    {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let request = Request::History {
-        account: args.account,
-        since,
-        state: args.state,
-        page: args.page,
-        per_page: args.per_page,
-    };
-    let (v, _) = match ask(&config, request) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
-    if args.json {
-        print_json(&v);
-        return ExitCode::SUCCESS;
-    }
-    let mut table = vec![["WHEN", "ACCOUNT", "DELIVERY", "STATE", "FILE", "LINK / REASON"]
-        .map(String::from)
-        .to_vec()];
-    for d in v["deliveries"].as_array().into_iter().flatten() {
+    inspect(config_path, args.json, request, show)
+}
+
+fn show(v: &Value) {
+    let headings = ["WHEN", "ACCOUNT", "DELIVERY", "STATE", "FILE", "LINK / REASON"];
+    let table = rows_of(&headings, &v["deliveries"], |d| {
         let link = if d["url"].is_null() {
             text(&d["reason"])
         } else {
             text(&d["url"])
         };
-        table.push(vec![
+        vec![
             human(&d["updated_at"]),
             text(&d["account"]),
             text(&d["id"]),
             text(&d["state"]),
             text(&d["file"]),
             link,
-        ]);
-    }
+        ]
+    });
     print!("{}", render_table(&table));
     println!(
         "page {} of {} ({} deliveries){}",
@@ -84,5 +75,4 @@ pub fn run(config_path: &Path, args: HistoryArgs) -> ExitCode {
             None => String::new(),
         }
     );
-    ExitCode::SUCCESS
 }

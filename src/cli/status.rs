@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::ask::{ask, human, load, print_json, stop_line, text};
+use super::ask::{human, inspect, stop_line, text};
 use crate::control::Request;
 use crate::store::State;
 
@@ -16,18 +16,10 @@ pub struct StatusArgs {
 }
 
 pub fn run(config_path: &Path, args: StatusArgs) -> ExitCode {
-    let config = match load(config_path) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let (v, _) = match ask(&config, Request::Status) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
-    if args.json {
-        print_json(&v);
-        return ExitCode::SUCCESS;
-    }
+    inspect(config_path, args.json, |_| Ok(Request::Status), show)
+}
+
+fn show(v: &serde_json::Value) {
     let d = &v["daemon"];
     if d["running"] == true {
         println!(
@@ -88,7 +80,6 @@ pub fn run(config_path: &Path, args: StatusArgs) -> ExitCode {
     for n in notes {
         println!("{n}");
     }
-    ExitCode::SUCCESS
 }
 
 /// Aligns columns by character width (wide CJK characters count two).

@@ -4,8 +4,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::ask::{ask, human, load, parse_time, print_json, text, zone};
+use serde_json::Value;
+
+use super::ask::{human, inspect, parse_time, rows_of, text, zone};
 use super::status::render_table;
+use crate::config::Config;
 use crate::control::Request;
 
 #[derive(clap::Args, Debug)]
@@ -23,41 +26,27 @@ pub struct QueueArgs {
 }
 
 pub fn run(config_path: &Path, args: QueueArgs) -> ExitCode {
-    let config = match load(config_path) {
-        Ok(c) => c,
-        Err(code) => return code,
+    let request = |config: &Config| {
+        let tz = zone(config, args.account.as_deref());
+        let parse = |t: &Option<String>| t.as_deref().map(|t| parse_time(t, tz)).transpose();
+        Ok(Request::Queue {
+            from: parse(&args.from)?,
+            to: parse(&args.to)?,
+            account: args.account,
+        })
     };
-    let tz = zone(&config, args.account.as_deref());
-    let parse = |t: &Option<String>| t.as_deref().map(|t| parse_time(t, tz)).transpose();
-    let (from, to) = match (parse(&args.from), parse(&args.to)) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(c), _) | (_, Err(c)) => return c,
-    };
-    let request = Request::Queue {
-        account: args.account,
-        from,
-        to,
-    };
-    let (v, _) = match ask(&config, request) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
-    if args.json {
-        print_json(&v);
-        return ExitCode::SUCCESS;
-    }
-    let mut table = vec![
-        ["DUE", "ACCOUNT", "DELIVERY", "STATE", "VERDICT", "KIND", "FILE", "NOTE"]
-            .map(String::from)
-            .to_vec(),
-    ];
-    for d in v["deliveries"].as_array().into_iter().flatten() {
+    inspect(config_path, args.json, request, show)
+}
+
+fn show(v: &Value) {
+    let headings = ["DUE", "ACCOUNT", "DELIVERY", "STATE", "VERDICT", "KIND", "FILE", "NOTE"];
+    let table = rows_of(&headings, &v["deliveries"], |d| {
         let note = match (&d["stopped_by"], &d["reason"]) {
-            (serde_json::Value::String(s), _) => format!("waits: {s}"),
+            (Value::String(s), _) => format!("waits: {s}"),
             (_, r) if !r.is_null() => text(r),
             _ => String::new(),
         };
-        table.push(vec![
+        vec![
             human(&d["due"]),
             text(&d["account"]),
             text(&d["id"]),
@@ -66,12 +55,11 @@ pub fn run(config_path: &Path, args: QueueArgs) -> ExitCode {
             text(&d["kind"]),
             text(&d["file"]),
             note,
-        ]);
-    }
+        ]
+    });
     if table.len() == 1 {
         println!("nothing pending");
     } else {
         print!("{}", render_table(&table));
     }
-    ExitCode::SUCCESS
 }

@@ -52,18 +52,7 @@ impl Server {
         if let Some(dir) = socket.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        if socket.exists() {
-            // We hold the store's lock, so no other herald of this store is
-            // running; a socket that still answers belongs to another
-            // installation configured with the same path.
-            if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
-                anyhow::bail!(
-                    "another process is listening on the control socket {}; give this installation its own [daemon] socket",
-                    socket.display()
-                );
-            }
-            std::fs::remove_file(&socket).with_context(|| format!("removing the stale socket {}", socket.display()))?;
-        }
+        remove_stale_socket(&socket, &config.path)?;
         let listener = UnixListener::bind(&socket)
             .with_context(|| format!("listening on the control socket {}", socket.display()))?;
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o660))
@@ -90,10 +79,57 @@ impl Server {
     }
 }
 
+/// Clears the way for the socket at `socket`: nothing there is fine; a
+/// socket nobody answers on (left by a daemon that died) is removed; a
+/// socket that answers, or anything that is not a socket (a mistyped
+/// `[daemon] socket` naming someone's file, a folder, a symlink), is left
+/// alone and refused with the path.
+fn remove_stale_socket(socket: &Path, config_path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    // symlink_metadata: a symlink is judged itself, never the file it names.
+    let meta = match std::fs::symlink_metadata(socket) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("looking at the control socket path {}", socket.display())),
+    };
+    let kind = meta.file_type();
+    if !kind.is_socket() {
+        let what = if kind.is_dir() {
+            "a folder"
+        } else if kind.is_symlink() {
+            "a symbolic link"
+        } else if kind.is_file() {
+            "a regular file"
+        } else {
+            "a device or a pipe"
+        };
+        anyhow::bail!(
+            "the control socket path {} is {what}, not a socket; herald leaves it alone. \
+             Check `socket` under [daemon] in {}, or move that file away",
+            socket.display(),
+            config_path.display()
+        );
+    }
+    // We hold the store's lock, so no other herald of this store is
+    // running; a socket that still answers belongs to another
+    // installation configured with the same path.
+    if std::os::unix::net::UnixStream::connect(socket).is_ok() {
+        anyhow::bail!(
+            "another process is listening on the control socket {}; give this installation its own [daemon] socket",
+            socket.display()
+        );
+    }
+    std::fs::remove_file(socket).with_context(|| format!("removing the stale socket {}", socket.display()))
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.accept.abort();
-        let _ = std::fs::remove_file(&self.socket);
+        // Only our socket: whatever replaced it meanwhile is not ours to delete.
+        use std::os::unix::fs::FileTypeExt;
+        if std::fs::symlink_metadata(&self.socket).is_ok_and(|m| m.file_type().is_socket()) {
+            let _ = std::fs::remove_file(&self.socket);
+        }
         let _ = std::fs::remove_file(&self.pid_file);
     }
 }

@@ -171,29 +171,7 @@ fn handle_file(
             return file.reject(None, reason, vec![]);
         }
     };
-    let metric = shared.metrics[&account.id].as_ref();
-    let guidelines = &shared.guidelines[&account.id];
-    let mut draft = Draft::of(post, now, metric);
-    // The duplicate rule compares with the account's other recent posts.
-    let recent = guidelines
-        .duplicate_window()
-        .map(|window| {
-            let mut texts = recent_texts(all, &account.id, &c.name, draft.when(), window);
-            texts.extend(
-                in_pass
-                    .iter()
-                    .filter(|p| p.account == account.id && p.file != c.name && (p.when - draft.when()).abs() <= window)
-                    .flat_map(|p| p.texts.iter().cloned()),
-            );
-            texts
-        })
-        .unwrap_or_default();
-    draft.recent = &recent;
-    // A declared disaster hold keeps promotional posts back (the rule reads it).
-    draft.disaster_hold = crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some();
-    let started = std::time::Instant::now();
-    let report = guidelines.check(&draft);
-    shared.telemetry.observe_check(started.elapsed());
+    let (report, when) = check_post(shared, account, &c.name, post, all, in_pass, None, now);
     // Files already recorded are in `all`, with their own times.
     let known = all
         .iter()
@@ -203,7 +181,7 @@ fn handle_file(
             account: account.id.clone(),
             file: c.name.clone(),
             texts: post.parts.iter().map(|p| p.text.clone()).collect(),
-            when: draft.when(),
+            when,
         });
     }
     if report.verdict == Verdict::Block {
@@ -220,10 +198,58 @@ fn handle_file(
         return file.reject(Some(post), reason, report.findings);
     }
     if post.when.is_recurring() {
-        file.plan_recurring(post, report)
+        // Each occurrence is checked at its own instant (a sensitive date, a
+        // quiet period), against the posts known when the pass began.
+        let check_at =
+            |t: DateTime<Utc>| check_post(shared, account, &c.name, post, all, &pass.in_pass, Some(t), now).0;
+        file.plan_recurring(post, &check_at)
     } else {
         file.plan_one_shot(post, report)
     }
+}
+
+/// Checks a post against the account's guidelines, as of `at` (an
+/// occurrence of a recurring post) or the post's own time. Returns the
+/// report and the instant it was judged at.
+#[allow(clippy::too_many_arguments)]
+fn check_post(
+    shared: &Shared,
+    account: &Account,
+    file: &str,
+    post: &Post,
+    all: &[Delivery],
+    in_pass: &[PassPost],
+    at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> (Report, DateTime<Utc>) {
+    let metric = shared.metrics[&account.id].as_ref();
+    let guidelines = &shared.guidelines[&account.id];
+    let mut draft = Draft::of(post, now, metric);
+    if at.is_some() {
+        draft.at = at;
+    }
+    let when = draft.when();
+    // The duplicate rule compares with the account's other recent posts.
+    let recent = guidelines
+        .duplicate_window()
+        .map(|window| {
+            let mut texts = recent_texts(all, &account.id, file, when, window);
+            texts.extend(
+                in_pass
+                    .iter()
+                    .filter(|p| p.account == account.id && p.file != file && (p.when - when).abs() <= window)
+                    .flat_map(|p| p.texts.iter().cloned()),
+            );
+            texts
+        })
+        .unwrap_or_default();
+    draft.recent = &recent;
+    // A declared disaster hold keeps promotional posts back (the rule reads it).
+    draft.disaster_hold = crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some();
+    let started = std::time::Instant::now();
+    let report = guidelines.check(&draft);
+    shared.telemetry.observe_check(started.elapsed());
+    (report, when)
 }
 
 /// A post accepted during the current ingest pass (for the duplicate rule).
@@ -541,7 +567,7 @@ impl FileInPass<'_> {
         Ok(())
     }
 
-    fn plan_recurring(&self, post: &Post, report: Report) -> Result<(), StoreError> {
+    fn plan_recurring(&self, post: &Post, check_at: &dyn Fn(DateTime<Utc>) -> Report) -> Result<(), StoreError> {
         let FileInPass {
             shared,
             account,
@@ -635,7 +661,32 @@ impl FileInPass<'_> {
                 next = resume;
                 continue;
             }
-            return self.schedule(post, report, id, Some(t), t, Some(&spec_text));
+            let occurrence_report = check_at(t);
+            if occurrence_report.verdict == Verdict::Block {
+                // This occurrence must not go out (a quiet period, an
+                // embargo still on): it is recorded as rejected and the
+                // series goes on with the next one.
+                let mut d = self.new_delivery(Some(post), id, Some(t), t);
+                let rules = rule_ids(&occurrence_report.findings).unwrap_or_default();
+                d.verdict = occurrence_report.verdict;
+                d.findings = occurrence_report.findings;
+                d.transition(
+                    State::Rejected,
+                    Some(format!(
+                        "the occurrence at {} breaks the company's social-media guidelines ({rules}); it is skipped and the next one is planned.",
+                        crate::schedule::human_in(t, tz)
+                    )),
+                    now,
+                );
+                shared.store.put_delivery(&d)?;
+                shared.store.flush_blocking()?;
+                audit_ingest(shared, &d, now);
+                tracing::warn!(account = %account.id, delivery = %d.id, file = %c.name, rule = %rules, "occurrence at {} rejected by the guidelines", rfc3339_in(t, tz));
+                after = t;
+                next = post.when.next_occurrence(after, tz);
+                continue;
+            }
+            return self.schedule(post, occurrence_report, id, Some(t), t, Some(&spec_text));
         }
         // No occurrence left (until passed or count reached): the post is done.
         if next.is_some() {

@@ -13,6 +13,10 @@ use herald::platform::Platform;
 use herald::schedule::ManualClock;
 use herald::store::{Delivery, Store};
 
+mod skip;
+#[allow(unused_imports)] // each test binary uses only some of them
+pub use skip::{running_as_root, skip, strict, STRICT_VAR};
+
 pub const BASE_CONFIG: &str = r#"
 [daemon]
 queue_dir = "queue"
@@ -148,6 +152,23 @@ impl Env {
             .filter(|d| d.state == herald::store::State::Scheduled)
             .map(|d| d.due)
             .min()
+    }
+
+    /// Runs the `herald` binary: `herald SUBCOMMAND --config <this config>
+    /// ARGS`; returns the exit code, stdout and stderr.
+    pub fn run_cli(&self, subcommand: &str, args: &[&str]) -> (i32, String, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .arg(subcommand)
+            .arg("--config")
+            .arg(&self.config.path)
+            .args(args)
+            .output()
+            .expect("herald runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
     }
 
     pub fn read(&self, account: &str, rel: &str) -> String {

@@ -119,7 +119,7 @@ pub fn apply(
 }
 
 /// Replaces `path` with `bytes`: a temporary file beside it, flushed to
-/// disk, with the original's permissions, renamed over it.
+/// disk, with the original's owner, group and permissions, renamed over it.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
@@ -130,10 +130,13 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.herald-fix.{}", std::process::id()));
+    let original = std::fs::metadata(path)?;
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.set_permissions(std::fs::metadata(path)?.permissions())?;
+        keep_owner(&f, &original, path)?;
+        // After the chown, which clears set-id bits.
+        f.set_permissions(original.permissions())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
         if let Ok(d) = std::fs::File::open(dir) {
@@ -145,4 +148,34 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Gives the temporary file the original's owner and group, so that an
+/// editor or root fixing an owner's file leaves it the owner's. When this
+/// user may not (only root may give a file away), the fix is refused
+/// rather than the file silently changing hands.
+fn keep_owner(tmp: &std::fs::File, original: &std::fs::Metadata, path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mine = tmp.metadata()?;
+    let uid = (mine.uid() != original.uid()).then_some(original.uid());
+    let gid = (mine.gid() != original.gid()).then_some(original.gid());
+    if uid.is_none() && gid.is_none() {
+        return Ok(());
+    }
+    match std::os::unix::fs::fchown(tmp, uid, gid) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            let user = crate::audit::Actor::person(original.uid());
+            let group = crate::audit::group_name(original.gid()).unwrap_or_else(|| format!("gid {}", original.gid()));
+            Err(std::io::Error::new(
+                e.kind(),
+                format!(
+                    "{} belongs to {user}, group {group}, and replacing it as {} would change its owner. \
+                     Run --fix as its owner (or as root), or apply the suggestions by hand",
+                    path.display(),
+                    crate::audit::Actor::current_user()
+                ),
+            ))
+        }
+        other => other,
+    }
 }
