@@ -303,6 +303,7 @@ async fn doctor_names_the_x_accounts_that_cannot_connect_and_why() {
             attempts: vec![],
             parts_done: vec![],
             unsure_since: None,
+            released_at: None,
             published: None,
             created_at: now,
             updated_at: now,
@@ -423,4 +424,186 @@ async fn a_deletion_x_rate_limits_says_until_when_and_deletes_nothing() {
     );
     assert_eq!(fake.posts(&user).len(), 2, "nothing was deleted");
     assert_still_published(&env, &id);
+}
+
+/// A three-part thread X refused in part two (duplicate content): the
+/// delivery is rejected, its file in rejected/, part one stands on X.
+/// Returns the installation, the fake, the X user, the delivery and part one's id.
+async fn half_published_thread() -> (Env, FakeX, String, String, String) {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    env.drop_post("news", "first.md", "重複する文\n");
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    env.drop_post(
+        "news",
+        "thread.json",
+        r#"{"thread": ["新しい文", "重複する文", "三つ目"]}"#,
+    );
+    env.run_at(utc("2026-12-01T02:00:00Z")).await;
+    let d = &admin_harness::delivery_of(&env, "thread.json")[0];
+    assert_eq!(d.state, State::Rejected);
+    assert_eq!(d.parts_done.len(), 1);
+    let part = d.parts_done[0].clone();
+    assert!(fake.posts(&user).iter().any(|p| p.id == part), "part one stands on X");
+    (env, fake, user, d.id.clone(), part)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retract_deletes_the_parts_of_a_thread_x_refused_half_way() {
+    let (env, fake, user, id, part) = half_published_thread().await;
+    let daemon = admin_harness::start(&env);
+    let out = herald_async(&env, &["retract", &id, "--reason", "half a thread makes no sense"]).await;
+    daemon.stop();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let deleted: Vec<(String, u16, String)> = deletions(&fake);
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
+    assert_eq!(deleted[0].0, format!("/2/tweets/{part}"));
+    assert_eq!(deleted[0].1, 200);
+    assert!(!fake.posts(&user).iter().any(|p| p.id == part), "part one is gone");
+
+    let d = &admin_harness::delivery_of(&env, "thread.json")[0];
+    assert_eq!(d.state, State::Retracted, "the record stays, marked retracted");
+    let reason = d.reason.as_deref().unwrap();
+    assert!(reason.contains("half a thread makes no sense"), "{reason}");
+    assert!(
+        reason.contains("it was rejected before"),
+        "what it was stays readable: {reason}"
+    );
+    assert_eq!(
+        d.parts_done,
+        vec![part.clone()],
+        "which parts were deleted stays on record"
+    );
+    let events = audit_events(&env, &id);
+    let last = events.last().unwrap();
+    assert_eq!(last.event, "retraction");
+    assert_eq!(last.detail["was"], "rejected");
+    assert_eq!(last.detail["remote_ids"][0], part.as_str());
+    let note = env.read("news", "rejected/thread.json.herald.txt");
+    assert!(note.starts_with("RETRACTED"), "{note}");
+
+    // History and show say so.
+    let out = herald_async(&env, &["show", &id, "--json"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = out.json();
+    assert_eq!(v["state"], "retracted");
+    assert!(
+        v["file_path"].as_str().unwrap().ends_with("rejected/thread.json"),
+        "{v}"
+    );
+    assert_eq!(v["file_exists"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_with_parts_on_x_cannot_be_cancelled_or_rejected_before_it_is_retracted() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    env.clock.set(utc("2026-12-01T01:00:00Z"));
+    // X lets one post through, then says none are left until 01:15.
+    fake.set_remaining(&user, "POST /2/tweets", 1);
+    env.drop_post("news", "thread.json", r#"{"thread": ["最後の一枠", "次の枠で"]}"#);
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    let d = &admin_harness::delivery_of(&env, "thread.json")[0];
+    assert_eq!(d.state, State::Scheduled);
+    let part = d.parts_done[0].clone();
+    let id = d.id.clone();
+
+    for args in [
+        vec!["cancel", id.as_str()],
+        vec!["reject", id.as_str(), "--reason", "off"],
+    ] {
+        let out = herald_async(&env, &args).await;
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stdout);
+        assert!(out.stderr.contains(&part), "names the live part: {}", out.stderr);
+        assert!(
+            out.stderr.contains("herald retract"),
+            "says to retract first: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(
+        admin_harness::delivery_of(&env, "thread.json")[0].state,
+        State::Scheduled
+    );
+    assert!(env.path("news", "thread.json").exists(), "the file did not move");
+
+    // While it is scheduled to finish, retract asks for a pause first.
+    let out = herald_async(&env, &["retract", &id, "--reason", "off"]).await;
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stderr.contains("herald pause news"), "{}", out.stderr);
+    assert!(fake.posts(&user).iter().any(|p| p.id == part));
+
+    // Paused, it can be retracted; the file leaves the queue for cancelled/.
+    herald_async(&env, &["pause", "news", "--reason", "incident"])
+        .await
+        .ok();
+    let out = herald_async(&env, &["retract", &id, "--reason", "off"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(fake.posts(&user).is_empty(), "part one is gone");
+    let d = &admin_harness::delivery_of(&env, "thread.json")[0];
+    assert_eq!(d.state, State::Retracted);
+    assert!(!env.path("news", "thread.json").exists());
+    assert!(env.path("news", "cancelled/thread.json").exists());
+    let note = env.read("news", "cancelled/thread.json.herald.txt");
+    assert!(note.starts_with("RETRACTED"), "{note}");
+    assert!(
+        note.contains("The 1 part of the thread that had been published was deleted"),
+        "{note}"
+    );
+
+    // Nothing more of it goes out after the account resumes.
+    herald_async(&env, &["resume", "news"]).await.ok();
+    env.run_at(utc("2026-12-01T01:15:00Z")).await;
+    assert!(fake.posts(&user).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_of_unknown_outcome_cannot_be_cancelled_until_reconciled() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (_, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    fake.inject("POST /2/tweets", Fault::LoseResponse);
+    env.drop_post("news", "lost.md", "届いたかどうか\n");
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    let d = &admin_harness::delivery_of(&env, "lost.md")[0];
+    assert!(d.unsure_since.is_some());
+    let out = herald_async(&env, &["cancel", &d.id]).await;
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("may or may not have gone through"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("reconcile"), "{}", out.stderr);
+    assert!(env.path("news", "lost.md").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_whose_file_was_deleted_half_way_can_still_be_retracted() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    env.clock.set(utc("2026-12-01T01:00:00Z"));
+    fake.set_remaining(&user, "POST /2/tweets", 1);
+    env.drop_post("news", "thread.json", r#"{"thread": ["最後の一枠", "次の枠で"]}"#);
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    // The owner deletes the file while part two waits.
+    std::fs::remove_file(env.path("news", "thread.json")).unwrap();
+    env.run_at(utc("2026-12-01T01:05:00Z")).await;
+    let d = &admin_harness::delivery_of(&env, "thread.json")[0];
+    assert_eq!(d.state, State::Cancelled);
+    let reason = d.reason.as_deref().unwrap();
+    assert!(
+        reason.contains(&d.parts_done[0]) && reason.contains("herald retract"),
+        "{reason}"
+    );
+    let out = herald_async(&env, &["retract", &d.id, "--reason", "called off"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(fake.posts(&user).is_empty(), "part one is gone");
+    assert_eq!(
+        admin_harness::delivery_of(&env, "thread.json")[0].state,
+        State::Retracted
+    );
 }

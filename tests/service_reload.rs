@@ -232,3 +232,176 @@ async fn a_reload_keeps_a_duplicate_held_and_its_original_scheduled() {
     assert_eq!(b.state, State::Held);
     assert!(b.findings.iter().any(|f| f.rule == "duplicate"), "{:?}", b.findings);
 }
+
+/// The company baseline plus a legal-topic rule that holds posts about 訴訟.
+fn with_legal_hold() -> String {
+    format!("{BASE_CONFIG}\n[rulebooks.company.rules.legal-topic]\nseverity = \"hold\"\nterms = [\"訴訟\"]\n\n{TOKYO}")
+}
+
+/// Approves the one held delivery by hand, as `herald approve` does.
+fn approve_by_hand(env: &Env) {
+    let store = herald::store::Store::open(&env.config.store_path()).unwrap();
+    let mut d = store.deliveries().unwrap().pop().unwrap();
+    assert_eq!(d.state, State::Held);
+    d.transition(
+        State::Scheduled,
+        Some("approved by an admin".into()),
+        herald::schedule::Clock::now(&env.clock),
+    );
+    store.put_delivery(&d).unwrap();
+    store.flush_blocking().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_does_not_cover_a_hold_from_another_rule_after_a_reload() {
+    let env = Env::new(TOKYO);
+    env.drop_post(
+        "tokyo",
+        "results.json",
+        r#"{"text": "業績と訴訟のお知らせ", "at": "2026-12-05T09:00:00+09:00"}"#,
+    );
+    env.daemon().run_once().await.unwrap();
+    approve_by_hand(&env);
+    // The new rules also hold posts about lawsuits: the admin approved the
+    // financial topic, not that.
+    write_config(&env, &with_legal_hold());
+    let running = Running::start(&env);
+    let reloaded = running.reload().await.unwrap();
+    running.stop().await;
+    assert_eq!(reloaded.changed, 1, "{reloaded:?}");
+    let d = &env.delivery_of("results.json")[0];
+    assert_eq!(d.state, State::Held, "held again for the new rule");
+    assert!(d.reason.as_deref().unwrap().contains("legal-topic"), "{:?}", d.reason);
+
+    // The audit log has the reload and the changed verdict.
+    let entries = herald::audit::read(&env.config.daemon.state_dir.join("audit.jsonl")).unwrap();
+    let verdict = entries
+        .iter()
+        .rfind(|e| e.event == "verdict" && e.delivery.as_deref() == Some(d.id.as_str()))
+        .expect("a verdict event for the re-check");
+    assert_eq!(verdict.detail["cause"], "config-reload");
+    assert_eq!(verdict.detail["state"], "held");
+    assert_eq!(verdict.detail["was"], "scheduled");
+    assert_eq!(verdict.actor, herald::audit::Actor::daemon());
+    let reload = entries
+        .iter()
+        .rfind(|e| e.event == "config-reload")
+        .expect("a config-reload event");
+    assert_eq!(reload.actor, herald::audit::Actor::daemon());
+    assert_eq!(reload.detail["accepted"], true);
+    assert_eq!(reload.detail["rechecked"], 1);
+    assert_eq!(reload.detail["changed"], 1);
+    assert_eq!(reload.detail["added"], serde_json::json!([]));
+    assert!(reload.seq > verdict.seq, "the summary follows the verdicts it counts");
+    assert!(
+        herald::audit::verify(&env.config.daemon.state_dir.join("audit.jsonl"))
+            .unwrap()
+            .ok
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_held_by_the_same_rules_survives_a_reload_that_adds_another_rule() {
+    let env = Env::new(TOKYO);
+    env.drop_post(
+        "tokyo",
+        "results.json",
+        r#"{"text": "業績のお知らせ", "at": "2026-12-05T09:00:00+09:00"}"#,
+    );
+    env.daemon().run_once().await.unwrap();
+    approve_by_hand(&env);
+    write_config(&env, &with_legal_hold());
+    let running = Running::start(&env);
+    let reloaded = running.reload().await.unwrap();
+    running.stop().await;
+    assert_eq!(reloaded.changed, 0, "{reloaded:?}");
+    assert_eq!(env.delivery_of("results.json")[0].state, State::Scheduled);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_leaves_alone_deliveries_that_may_be_partly_published() {
+    let env = Env::new(TOKYO);
+    let later = r#""at": "2026-12-05T09:00:00+09:00""#;
+    env.drop_post(
+        "tokyo",
+        "thread.json",
+        format!(r#"{{"thread": ["新製品の一", "新製品の二"], {later}}}"#),
+    );
+    env.drop_post("tokyo", "unsure.json", format!(r#"{{"text": "新製品の件", {later}}}"#));
+    env.daemon().run_once().await.unwrap();
+    {
+        // One has a part out, the other an attempt of unknown outcome.
+        let store = herald::store::Store::open(&env.config.store_path()).unwrap();
+        for mut d in store.deliveries().unwrap() {
+            assert_eq!(d.state, State::Scheduled);
+            if d.file == "thread.json" {
+                d.parts_done = vec!["1001".into()];
+            } else {
+                d.unsure_since = Some(herald::schedule::Clock::now(&env.clock));
+            }
+            store.put_delivery(&d).unwrap();
+        }
+        store.flush_blocking().unwrap();
+    }
+    // The new rules block the product name.
+    let config = BASE_CONFIG.replace(
+        r#"terms = ["社外秘", "極秘", "Confidential", "Internal Use Only"]"#,
+        r#"terms = ["社外秘", "極秘", "Confidential", "Internal Use Only", "新製品"]"#,
+    );
+    write_config(&env, &format!("{config}\n{TOKYO}"));
+    let running = Running::start(&env);
+    let reloaded = running.reload().await.unwrap();
+    running.stop().await;
+    assert_eq!(reloaded.changed, 0, "{reloaded:?}");
+    for f in ["thread.json", "unsure.json"] {
+        assert_eq!(env.delivery_of(f)[0].state, State::Scheduled, "{f}");
+        assert!(env.path("tokyo", f).exists(), "{f} stays in the queue");
+    }
+    assert!(!env.path("tokyo", "rejected/thread.json").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_reload_is_audited() {
+    let env = Env::new(TOKYO);
+    let running = Running::start(&env);
+    write_config(&env, "[daemon]\nthis is not toml");
+    assert!(running.reload().await.is_err());
+    running.stop().await;
+    let entries = herald::audit::read(&env.config.daemon.state_dir.join("audit.jsonl")).unwrap();
+    let reload = entries.iter().rfind(|e| e.event == "config-reload").expect("audited");
+    assert_eq!(reload.detail["accepted"], false);
+    assert!(
+        reload.detail["error"].as_str().unwrap().contains("herald.toml"),
+        "{}",
+        reload.detail
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_judges_each_occurrence_at_its_own_instant() {
+    let env = Env::new(TOKYO);
+    // Mondays 09:00 JST; the next occurrence is 2026-12-07.
+    env.drop_post(
+        "tokyo",
+        "weekly.json",
+        r#"{"text": "今週の業績ハイライト", "cron": "0 9 * * 1"}"#,
+    );
+    let running = Running::start(&env);
+    eventually("the occurrence is planned", || {
+        herald::queue::note_path(&env.path("tokyo", "weekly.json")).exists()
+    })
+    .await;
+    // A quiet period that covers 2026-12-07 but not today (2026-12-01).
+    let rules =
+        "[rulebooks.company.rules.quiet-period]\nearnings = [\"2026-12-10T15:00:00+09:00\"]\nwindow = \"5days\"\n";
+    write_config(&env, &format!("{BASE_CONFIG}\n{TOKYO}\n{rules}"));
+    let reloaded = running.reload().await.expect("a valid config reloads");
+    assert_eq!(reloaded.changed, 1, "{reloaded:?}");
+    running.stop().await;
+    let ds = env.delivery_of("weekly.json");
+    let d = ds
+        .iter()
+        .find(|d| d.occurrence == Some(common::utc("2026-12-07T00:00:00Z")))
+        .unwrap();
+    assert_eq!(d.state, State::Rejected, "{:?}", d.reason);
+}

@@ -321,3 +321,80 @@ async fn herald_auth_x_connects_an_account_end_to_end() {
     env.run_at(utc("2026-12-01T00:10:00Z")).await;
     assert_eq!(fake.posts(&user).len(), 1);
 }
+
+/// Credentials from a new authorization of `user` (what `herald auth x` writes).
+async fn reauthorized(env: &common::Env, fake: &fake::x::FakeX, user: &str) -> serde_json::Value {
+    let code = fake.grant_code(
+        user,
+        &oauth2::s256("v".repeat(43).as_str()),
+        "http://127.0.0.1:8765/callback",
+    );
+    let tokens = oauth2::exchange_code(
+        &reqwest::Client::new(),
+        &format!("{}/2/oauth2/token", fake.base),
+        CLIENT_ID,
+        None,
+        &code,
+        "http://127.0.0.1:8765/callback",
+        &"v".repeat(43),
+        env.clock_now(),
+    )
+    .await
+    .expect("code exchange");
+    serde_json::to_value(credentials::XCredentials::OAuth2(tokens)).unwrap()
+}
+
+#[tokio::test]
+async fn deliveries_held_for_re_authorization_are_released_after_it_subject_to_their_lateness() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, mut creds) = fake.add_oauth2_user("news");
+    creds["oauth2"]["refresh_token"] = "RT-spent".into();
+    write_credentials(&env, "news", &creds);
+    fake.expire_access_tokens();
+    // One may go out up to six hours late, the other only the account's 15 minutes.
+    env.drop_post(
+        "news",
+        "patient.json",
+        r#"{"text": "待てる投稿", "max_lateness": "6h"}"#,
+    );
+    env.drop_post("news", "urgent.json", r#"{"text": "急ぎの投稿"}"#);
+    env.run_at(utc("2026-12-01T02:10:00Z")).await;
+    for f in ["patient.json", "urgent.json"] {
+        let d = &env.delivery_of(f)[0];
+        assert_eq!(d.state, State::Held, "{f}");
+        assert!(
+            d.reason.as_deref().unwrap().contains("re-authorization"),
+            "{f}: {:?}",
+            d.reason
+        );
+    }
+    // A restart without re-authorization releases nothing.
+    env.run_at(utc("2026-12-01T02:30:00Z")).await;
+    assert_eq!(env.delivery_of("patient.json")[0].state, State::Held);
+    assert_eq!(fake.token_requests(), 1, "never loops");
+
+    // `herald auth x` wrote new credentials; herald restarts an hour later.
+    let fresh = reauthorized(&env, &fake, &user).await;
+    write_credentials(&env, "news", &fresh);
+    env.run_at(utc("2026-12-01T03:10:00Z")).await;
+    let patient = &env.delivery_of("patient.json")[0];
+    assert_eq!(patient.state, State::Published, "{:?}", patient.reason);
+    let posts = fake.posts(&user);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0].text, "待てる投稿");
+    let urgent = &env.delivery_of("urgent.json")[0];
+    assert_eq!(urgent.state, State::Held, "an hour late is past its max lateness");
+    let reason = urgent.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("max lateness") && !reason.contains("re-authorization"),
+        "{reason}"
+    );
+    assert!(env.read("news", "urgent.json.herald.txt").contains("max lateness"));
+
+    let entries = herald::audit::read(&env.config.daemon.state_dir.join("audit.jsonl")).unwrap();
+    let release = entries.iter().find(|e| e.event == "reauth-release").expect("audited");
+    assert_eq!(release.account.as_deref(), Some("news"));
+    assert_eq!(release.actor, herald::audit::Actor::daemon());
+    assert_eq!(release.detail["deliveries"].as_array().unwrap().len(), 2);
+    assert_eq!(release.detail["late"], 1);
+}

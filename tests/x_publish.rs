@@ -488,18 +488,23 @@ async fn the_daemon_checks_each_account_at_start_up() {
     assert!(fake.seen().iter().all(|s| s.status == 200));
 }
 
-#[tokio::test]
-async fn a_spent_daily_limit_waits_for_the_24_hour_reset() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+/// One post published, one left waiting for X's 24-hour reset: the daily
+/// limit is spent.
+async fn spend_the_daily_limit(env: &common::Env, fake: &fake::x::FakeX, user: &str, second: &str) {
     let t0 = utc("2026-12-01T01:00:00Z");
     env.clock.set(t0);
-    fake.set_daily_remaining(&user, 1);
-    env.drop_post("news", "a.md", "今日最後の投稿\n");
-    env.drop_post("news", "b.md", "明日の投稿\n");
+    fake.set_daily_remaining(user, 1);
+    // The last post the day allows goes first (09:59 JST); the second one
+    // is meant for 10:00 JST.
+    env.drop_post(
+        "news",
+        "a.json",
+        r#"{"text": "今日最後の投稿", "at": "2026-12-01 09:59"}"#,
+    );
+    env.drop_post("news", "b.json", second);
     env.run_at(t0).await;
-    assert_eq!(fake.posts(&user).len(), 1);
+    assert_eq!(fake.posts(user).len(), 1);
+    assert_eq!(env.delivery_of("a.json")[0].state, State::Published);
     let waiting: Vec<_> = env
         .deliveries()
         .into_iter()
@@ -511,6 +516,175 @@ async fn a_spent_daily_limit_waits_for_the_24_hour_reset() {
         fake.seen().iter().all(|s| s.status != 429),
         "nothing sent into the limit"
     );
-    env.run_at(t0 + TimeDelta::hours(24)).await;
+}
+
+#[tokio::test]
+async fn a_spent_daily_limit_waits_for_the_24_hour_reset() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    // A post that may go out up to a day and a half late waits for the reset.
+    spend_the_daily_limit(
+        &env,
+        &fake,
+        &user,
+        r#"{"text": "明日の投稿", "at": "2026-12-01 10:00", "max_lateness": "36h"}"#,
+    )
+    .await;
+    env.run_at(utc("2026-12-02T01:00:00Z")).await;
     assert_eq!(fake.posts(&user).len(), 2);
+    assert_eq!(env.delivery_of("b.json")[0].state, State::Published);
+}
+
+#[tokio::test]
+async fn a_rate_limit_wait_past_the_max_lateness_holds_the_post_instead_of_publishing_it_late() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    // The account's max lateness (15 minutes): a 24-hour wait makes it stale.
+    spend_the_daily_limit(
+        &env,
+        &fake,
+        &user,
+        r#"{"text": "今日中の投稿", "at": "2026-12-01 10:00"}"#,
+    )
+    .await;
+    env.run_at(utc("2026-12-02T01:00:00Z")).await;
+    assert_eq!(fake.posts(&user).len(), 1, "not published a day late");
+    let d = &env.delivery_of("b.json")[0];
+    assert_eq!(d.state, State::Held, "{:?}", d.reason);
+    let reason = d.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("2026-12-01 10:00 +09:00"),
+        "counted from its own time: {reason}"
+    );
+    assert!(reason.contains("max lateness"), "{reason}");
+    assert!(env.path("news", "b.json").exists(), "held, the file waits");
+
+    // An admin approves it after X's reset: it goes out, not held again as stale.
+    let reset = utc("2026-12-02T01:05:00Z");
+    {
+        let store = herald::store::Store::open(&env.config.store_path()).unwrap();
+        let audit = herald::audit::Audit::open(&env.config.daemon.state_dir);
+        let ctx = herald::control::admin::Context {
+            config: &env.config,
+            store: &store,
+            audit: &audit,
+            now: reset,
+            actor: herald::audit::Actor::person(65534),
+            platforms: &Default::default(),
+            busy: &Default::default(),
+            daemon: None,
+        };
+        let answer =
+            herald::control::admin::handle(&ctx, herald::control::Request::Approve { delivery: d.id.clone() }).await;
+        assert!(matches!(answer, herald::control::Response::Ok { .. }), "{answer:?}");
+    }
+    env.run_at(reset).await;
+    assert_eq!(env.delivery_of("b.json")[0].state, State::Published);
+    assert_eq!(fake.posts(&user).len(), 2);
+}
+
+#[tokio::test]
+async fn a_rate_limit_wait_past_the_max_lateness_expires_the_post_where_the_account_says_so() {
+    let (env, fake) = x_setup(&format!("{NEWS}stale = \"expire\"\n")).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    spend_the_daily_limit(
+        &env,
+        &fake,
+        &user,
+        r#"{"text": "今日中の投稿", "at": "2026-12-01 10:00", "max_lateness": "2h"}"#,
+    )
+    .await;
+    env.run_at(utc("2026-12-02T01:00:00Z")).await;
+    assert_eq!(fake.posts(&user).len(), 1, "not published a day late");
+    let d = &env.delivery_of("b.json")[0];
+    assert_eq!(d.state, State::Expired, "{:?}", d.reason);
+    assert!(env.path("news", "expired/b.json").exists());
+}
+
+#[tokio::test]
+async fn retries_past_the_max_lateness_stop_retrying_and_hold_the_post() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    for _ in 0..herald::daemon::MAX_ATTEMPTS {
+        fake.inject("POST /2/tweets", Fault::Status(503));
+    }
+    // One minute of lateness: the second retry (30 s, then 60 s on) is too late.
+    env.drop_post("news", "e.json", r#"{"text": "障害中", "max_lateness": "1m"}"#);
+    let mut t = utc("2026-12-01T01:00:00Z");
+    for _ in 0..herald::daemon::MAX_ATTEMPTS {
+        env.run_at(t).await;
+        if let Some(next) = env.next_due() {
+            t = next;
+        }
+    }
+    let d = &env.delivery_of("e.json")[0];
+    assert_eq!(d.state, State::Held, "{:?}", d.reason);
+    assert_eq!(d.attempts.len(), 2, "no attempt later than a minute after its time");
+    assert!(fake.posts(&user).is_empty());
+}
+
+#[tokio::test]
+async fn a_thread_with_parts_out_that_waited_too_long_is_held_never_expired() {
+    // The account expires stale posts; a half-published thread is held instead.
+    let (env, fake) = x_setup(&format!("{NEWS}stale = \"expire\"\n")).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    env.clock.set(utc("2026-12-01T01:00:00Z"));
+    fake.set_remaining(&user, "POST /2/tweets", 1);
+    env.drop_post(
+        "news",
+        "t.json",
+        r#"{"thread": ["最後の一枠", "次の枠で"], "max_lateness": "5m"}"#,
+    );
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    let d = &env.delivery_of("t.json")[0];
+    assert_eq!(d.parts_done.len(), 1);
+    assert_eq!(d.due, utc("2026-12-01T01:15:00Z"));
+    env.run_at(d.due).await;
+    let d = &env.delivery_of("t.json")[0];
+    assert_eq!(d.state, State::Held, "{:?}", d.reason);
+    let reason = d.reason.as_deref().unwrap();
+    assert!(
+        reason.contains(&d.parts_done[0]),
+        "names the part that stands: {reason}"
+    );
+    assert!(reason.contains("herald retract"), "{reason}");
+    assert_eq!(fake.posts(&user).len(), 1, "part two not published late");
+    assert!(env.path("news", "t.json").exists(), "not moved to expired/");
+}
+
+#[tokio::test]
+async fn an_edit_after_part_one_is_out_does_not_publish_the_thread_again() {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    env.clock.set(utc("2026-12-01T01:00:00Z"));
+    fake.set_remaining(&user, "POST /2/tweets", 1);
+    env.drop_post("news", "t.json", r#"{"thread": ["最後の一枠", "次の枠で"]}"#);
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    let started = env.delivery_of("t.json")[0].clone();
+    assert_eq!(started.parts_done.len(), 1);
+
+    // The owner edits the file while part two waits for X's reset.
+    env.drop_post("news", "t.json", r#"{"thread": ["書き直した一", "書き直した二"]}"#);
+    env.run_at(utc("2026-12-01T01:05:00Z")).await;
+    let all = env.delivery_of("t.json");
+    assert_eq!(all.len(), 1, "no second delivery for the edit: {all:?}");
+    assert_eq!(all[0].state, State::Scheduled, "{:?}", all[0].reason);
+    let note = env.read("news", "t.json.herald.txt");
+    assert!(note.starts_with("EDIT NOT USED"), "{note}");
+    assert!(note.contains(&started.parts_done[0]), "{note}");
+
+    env.run_at(started.due).await;
+    let texts: Vec<String> = fake.posts(&user).into_iter().map(|p| p.text).collect();
+    assert_eq!(
+        texts,
+        ["最後の一枠", "次の枠で"],
+        "the started version is finished, nothing twice"
+    );
+    assert_eq!(env.delivery_of("t.json")[0].state, State::Published);
 }

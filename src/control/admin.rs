@@ -18,7 +18,7 @@ use crate::audit::{self, Actor, Audit, Event};
 use crate::config::{Account, Config};
 use crate::platform::{Platform, PublishError};
 use crate::queue::{self, Outcome};
-use crate::schedule::{human_in, is_stale, rfc3339_in};
+use crate::schedule::{human_in, is_stale, lateness_origin, max_lateness_of, rfc3339_in};
 use crate::store::{Delivery, State, Store};
 
 /// What `status` says about a running daemon.
@@ -146,7 +146,15 @@ fn stop_json(s: &Option<Stop>) -> Value {
 fn file_location(account: &Account, d: &Delivery) -> PathBuf {
     let pending = account.folder.join(&d.file);
     let outcome = match d.state {
-        State::Published | State::Retracted => Some(Outcome::Published),
+        State::Published => Some(Outcome::Published),
+        // A whole publication's file is in published/; a half-published
+        // thread's stays where its earlier end put it (rejected/), or moved
+        // to cancelled/ when it was still waiting.
+        State::Retracted if d.published.is_some() => Some(Outcome::Published),
+        State::Retracted => [Outcome::Rejected, Outcome::Cancelled, Outcome::Expired]
+            .into_iter()
+            .find(|o| account.folder.join(o.folder()).join(&d.file).exists())
+            .or(Some(Outcome::Cancelled)),
         State::Rejected => Some(Outcome::Rejected),
         State::Cancelled => Some(Outcome::Cancelled),
         State::Expired => Some(Outcome::Expired),
@@ -185,8 +193,8 @@ fn status(ctx: &Context<'_>) -> Answer {
             reauth |= is_reauth(d);
         }
         // The X client marks an account whose refresh was refused; held
-        // deliveries say so too (a mark cleared by `herald auth x` leaves them
-        // held until approved).
+        // deliveries say so too (the daemon releases them when it starts
+        // with the mark cleared by `herald auth x`).
         let reauth_reason = crate::platform::needs_reauth(ctx.config, a);
         reauth |= reauth_reason.is_some();
         let paused = stops::paused(state_dir, &a.id);
@@ -437,23 +445,24 @@ fn release(ctx: &Context<'_>, only: Option<&str>, what: &str) -> Result<(usize, 
         if stops.blocks(&d, account) || ctx.busy.contains(&d.account) {
             continue;
         }
-        let lateness = d
-            .max_lateness_secs
-            .map(std::time::Duration::from_secs)
-            .unwrap_or(account.max_lateness);
-        if !is_stale(d.due, ctx.now, lateness) {
+        let lateness = max_lateness_of(&d, account);
+        // Counted from the post's own time, not from `due` (which a rate
+        // limit or a retry may have moved on): see `lateness_origin`.
+        let last = ctx.store.account(&d.account).map_err(store_err)?.last_published;
+        let origin = lateness_origin(&d, account, last);
+        if !is_stale(origin, ctx.now, lateness) {
             publish += 1;
             continue;
         }
-        if d.occurrence.is_some() {
+        if d.occurrence.is_some() && !d.may_be_live() {
             // The scheduler expires it and moves the post's schedule on.
             expired += 1;
             continue;
         }
         let tz = account.time_zone;
         let why = format!(
-            "it fell due at {} while {what}, and it is now {}, later than its max lateness ({}). Herald does not publish it on its own: an admin can approve it (herald approve {}) or reject it.",
-            human_in(d.due, tz),
+            "it was meant to go out at {} and fell due while {what}, and it is now {}, later than its max lateness ({}). Herald does not publish it on its own: an admin can approve it (herald approve {}) or reject it.",
+            human_in(origin, tz),
             human_in(ctx.now, tz),
             humantime::format_duration(lateness),
             d.id
@@ -666,8 +675,10 @@ fn approve(ctx: &Context<'_>, id: &str) -> Answer {
     }
     let tz = zone_of(ctx, &d);
     let previous = d.reason.clone();
-    // An approved delivery that is already late goes out now, not held again as stale.
+    // An approved delivery that is already late goes out now, not held
+    // again as stale: its lateness counts from this approval.
     d.due = d.due.max(ctx.now);
+    d.released_at = Some(ctx.now);
     d.transition(
         State::Scheduled,
         Some(format!("approved by {} at {}", ctx.actor, human_in(ctx.now, tz))),
@@ -757,11 +768,37 @@ fn end_pending(
     Ok((d, moved))
 }
 
+/// Refuses to end a delivery of which something may stand on the platform:
+/// ending it would leave published parts that no record leads to.
+fn nothing_live(d: &Delivery, what: &str) -> Result<(), String> {
+    if !d.parts_done.is_empty() {
+        return Err(format!(
+            "delivery {} cannot be {what}: {} of its {} parts are already published ({}). Retract them first (herald retract {} --reason TEXT), which deletes them and ends the delivery; or approve it to publish the rest.",
+            d.id,
+            d.parts_done.len(),
+            d.text.len(),
+            d.parts_done.join(", "),
+            d.id
+        ));
+    }
+    if let Some(since) = d.unsure_since {
+        return Err(format!(
+            "delivery {} cannot be {what}: its attempt of {} may or may not have gone through, and herald does not know yet. Let herald reconcile it first (it looks for the post on the platform before any new attempt: herald approve {} if it is held, herald retry {} if it failed, or wait for its next attempt), then retract what stands; or check the account by hand.",
+            d.id,
+            since.to_rfc3339(),
+            d.id,
+            d.id
+        ));
+    }
+    Ok(())
+}
+
 fn reject(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
     let d = find(ctx, id)?;
     let reason = required(reason, "reject")?;
     decided(&d, &[State::Held, State::Scheduled], "rejected")?;
     not_in_flight(ctx, &d)?;
+    nothing_live(&d, "rejected")?;
     let text = format!("rejected by {}: {reason}", ctx.actor);
     let (d, moved) = end_pending(ctx, d, State::Rejected, Outcome::Rejected, text, false)?;
     record(
@@ -778,6 +815,18 @@ fn cancel(ctx: &Context<'_>, id: &str, reason: Option<&str>) -> Answer {
     let d = find(ctx, id)?;
     decided(&d, &[State::Scheduled, State::Held, State::Failed], "cancelled")?;
     not_in_flight(ctx, &d)?;
+    nothing_live(&d, "cancelled")?;
+    // Cancelling ends the file's other pending deliveries too: none of
+    // them may have parts out either.
+    for other in all(ctx)? {
+        if other.account == d.account
+            && other.file == d.file
+            && other.id != d.id
+            && matches!(other.state, State::Scheduled | State::Held | State::Failed)
+        {
+            nothing_live(&other, "cancelled with its post")?;
+        }
+    }
     let reason = reason
         .map(str::trim)
         .filter(|r| !r.is_empty())
@@ -799,6 +848,7 @@ fn retry(ctx: &Context<'_>, id: &str) -> Answer {
     decided(&d, &[State::Failed], "retried")?;
     let tz = zone_of(ctx, &d);
     d.due = ctx.now;
+    d.released_at = Some(ctx.now);
     d.transition(
         State::Scheduled,
         Some(format!("retry requested by {} at {}", ctx.actor, human_in(ctx.now, tz))),
@@ -843,20 +893,71 @@ impl Drop for Retracting {
     }
 }
 
+/// Whether a delivery can be retracted: published, or ended or waiting with
+/// some thread parts already out (X refused a later part, the retries ran
+/// out, or it waits to be finished). A waiting one must not be picked up by
+/// the scheduler meanwhile: it is held, or its account paused or frozen.
+fn retractable(ctx: &Context<'_>, d: &Delivery) -> Result<(), String> {
+    if d.state == State::Published {
+        return Ok(());
+    }
+    // Cancelled and expired ones too: an edited file supersedes its
+    // delivery whatever stands of it, and older records may have ended so.
+    let partial = [
+        State::Rejected,
+        State::Failed,
+        State::Held,
+        State::Scheduled,
+        State::Cancelled,
+        State::Expired,
+    ];
+    if !partial.contains(&d.state) || d.parts_done.is_empty() {
+        return decided(d, &[State::Published], "retracted").map_err(|e| {
+            format!("{e} (A delivery that is not published can be retracted only when some of its thread parts are.)")
+        });
+    }
+    not_in_flight(ctx, d)?;
+    if d.state == State::Scheduled {
+        let stops = Stops::read(&ctx.config.daemon.state_dir, ctx.config.accounts.values());
+        let blocked = ctx.config.accounts.get(&d.account).is_some_and(|a| stops.blocks(d, a));
+        if !blocked {
+            return Err(format!(
+                "delivery {} is scheduled to finish its thread ({} of {} parts are out), so herald may publish the rest while it deletes. Pause the account first (herald pause {} --reason TEXT), then retract.",
+                d.id,
+                d.parts_done.len(),
+                d.text.len(),
+                d.account
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
     let d = find(ctx, id)?;
     let reason = required(reason, "retract")?.to_string();
-    decided(&d, &[State::Published], "retracted")?;
+    retractable(ctx, &d)?;
     let _claim = Retracting::claim(ctx, &d.id)?;
     // Read again under the claim: another retraction may have just finished.
     let mut d = find(ctx, &d.id)?;
-    decided(&d, &[State::Published], "retracted")?;
-    let publication = d.published.clone().ok_or_else(|| {
-        format!(
-            "delivery {} is marked published but has no record of where; retract it by hand on the platform.",
-            d.id
-        )
-    })?;
+    retractable(ctx, &d)?;
+    let was = d.state;
+    // A half-published thread has no publication record: what stands is
+    // the parts recorded one by one as they went out.
+    let publication = match &d.published {
+        Some(p) if was == State::Published => p.clone(),
+        None if was == State::Published => {
+            return Err(format!(
+                "delivery {} is marked published but has no record of where; retract it by hand on the platform.",
+                d.id
+            ))
+        }
+        _ => crate::store::Publication {
+            at: d.updated_at,
+            url: None,
+            remote_ids: d.parts_done.clone(),
+        },
+    };
     let platform = ctx
         .platforms
         .get(&d.account)
@@ -914,24 +1015,50 @@ async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
         ));
     }
     let tz = zone_of(ctx, &d);
-    let text = format!("retracted by {} at {}: {reason}", ctx.actor, human_in(ctx.now, tz));
+    let mut text = format!("retracted by {} at {}: {reason}", ctx.actor, human_in(ctx.now, tz));
+    if was != State::Published {
+        text.push_str(&format!(
+            " (the {} of its {} parts that were out were deleted; it was {} before{})",
+            d.parts_done.len(),
+            d.text.len(),
+            was.name(),
+            d.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+        ));
+    }
+    // Where the file is before the state changes (a waiting file is still in the queue folder).
+    let pending_file = ctx
+        .config
+        .accounts
+        .get(&d.account)
+        .map(|a| a.folder.join(&d.file))
+        .filter(|p| (was.is_pending() || was == State::Failed) && d.occurrence.is_none() && p.exists());
     d.transition(State::Retracted, Some(text.clone()), ctx.now);
     ctx.store.put_delivery(&d).map_err(store_err)?;
     flush(ctx)?;
+    if let Some(path) = pending_file {
+        // Nothing more of it goes out: the file leaves the queue (it is kept).
+        if let Err(e) = queue::move_to_outcome(&path, Outcome::Cancelled, "") {
+            tracing::warn!(file = %path.display(), "cannot move the retracted post's file to cancelled/: {e}");
+        }
+    }
     record(
         ctx,
         Event::new("retraction")
             .account(&d.account)
             .delivery(&d.id)
-            .detail(json!({"reason": reason, "url": publication.url, "text_hash": audit::text_hash(&d.text)})),
+            .detail(json!({"reason": reason, "url": publication.url, "remote_ids": publication.remote_ids, "was": was.name(), "text_hash": audit::text_hash(&d.text)})),
     )?;
     // Tell the owner beside the published file, at the top of its note.
     if let Some(a) = ctx.config.accounts.get(&d.account) {
         let path = file_location(a, &d);
         let note = queue::note_path(&path);
+        // A retracted occurrence of a repeating post leaves its file where it is.
+        let path_exists = path.exists();
         let before = std::fs::read_to_string(&note).unwrap_or_default();
         let text = retraction_note(ctx, a, &d, &reason, &publication, &before);
-        if let Err(e) = queue::write_atomically(&note, text.as_bytes()) {
+        if !path_exists {
+            tracing::info!(file = %path.display(), "no file to write the retraction note beside");
+        } else if let Err(e) = queue::write_atomically(&note, text.as_bytes()) {
             tracing::warn!(file = %note.display(), "cannot write the owner's note about the retraction: {e}");
         }
     }
@@ -951,6 +1078,11 @@ fn retraction_note(
     let tz = a.time_zone;
     let platform = a.platform.display_name();
     let what = match publication.remote_ids.len() {
+        n if d.published.is_none() => format!(
+            "The {n} part{} of the thread that had been published {}",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "was" } else { "were" }
+        ),
         0 | 1 => "The post was".to_string(),
         2 => "Both posts of the thread were".to_string(),
         n => format!("All {n} posts of the thread were"),

@@ -198,6 +198,7 @@ emergency = true
             attempts: vec![],
             parts_done: vec![],
             unsure_since: None,
+            released_at: None,
             published: None,
             created_at: now,
             updated_at: now,

@@ -81,11 +81,18 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
                 continue;
             }
             let mut d = d.clone();
-            d.transition(
-                State::Cancelled,
-                Some("the file was deleted from the queue folder before it was published".into()),
-                now,
-            );
+            let mut why = "the file was deleted from the queue folder before it was published".to_string();
+            if d.may_be_live() {
+                // The owner called it off half-way: what stands stays on
+                // record, and an admin can take it down (herald retract).
+                why = format!(
+                    "{why} in full. {} An admin can delete what stands: herald retract {}.",
+                    super::live_parts(&d),
+                    d.id
+                );
+                tracing::warn!(account = %account.id, delivery = %d.id, "the file was deleted with parts of it published: {why}");
+            }
+            d.transition(State::Cancelled, Some(why), now);
             shared.store.put_delivery(&d)?;
             let _ = queue::remove_note(&account.folder.join(&d.file));
             tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "cancelled: the file was deleted");
@@ -337,6 +344,7 @@ impl FileInPass<'_> {
             published: None,
             parts_done: Vec::new(),
             unsure_since: None,
+            released_at: None,
             created_at: now,
             updated_at: now,
         }
@@ -426,6 +434,42 @@ fn finish_file(account: &Account, path: &Path, d: &Delivery) {
 
 /// Cancels the pending deliveries of a file that was edited.
 impl FileInPass<'_> {
+    /// A pending delivery of an earlier version of this file of which
+    /// something may already be published. The edit must not replace it:
+    /// the new version would publish again what stands. Herald finishes the
+    /// version it started and says so in the owner's note.
+    fn started_version(&self) -> Option<&Delivery> {
+        let FileInPass {
+            account, c, hash, all, ..
+        } = *self;
+        all.iter().find(|d| {
+            d.account == account.id
+                && d.file == c.name
+                && d.content_hash != hash
+                && matches!(d.state, State::Scheduled | State::Held | State::Failed)
+                && d.may_be_live()
+        })
+    }
+
+    /// Keeps the started version (see [`FileInPass::started_version`]) and
+    /// tells the owner; true when there is one.
+    fn keep_started_version(&self) -> bool {
+        let Some(d) = self.started_version() else {
+            return false;
+        };
+        let FileInPass { account, c, .. } = *self;
+        tracing::warn!(account = %account.id, delivery = %d.id, file = %c.name, "the file was edited after part of it was published; herald finishes the version it started");
+        let note = format!(
+            "EDIT NOT USED: this post was edited after herald had begun to publish it. {} Herald finishes the version it started (delivery {}), so that nothing is published twice; your edit is not published. To replace what stands, ask an admin to retract it (herald retract {}) and drop the new version again.\n\n{}",
+            super::live_parts(d),
+            d.id,
+            d.id,
+            notes::pending(account, d, None, self.stops)
+        );
+        let _ = queue::write_note(&c.path, &note);
+        true
+    }
+
     fn cancel_superseded(&self) -> Result<(), StoreError> {
         let FileInPass {
             shared,
@@ -473,6 +517,9 @@ impl FileInPass<'_> {
                 // Ended while the file stayed here (herald stopped before the move).
                 finish_file(account, &c.path, &d);
             }
+            return Ok(());
+        }
+        if self.keep_started_version() {
             return Ok(());
         }
         self.cancel_superseded()?;
@@ -541,6 +588,9 @@ impl FileInPass<'_> {
         {
             let d = shared.store.delivery(&d.id)?.unwrap_or_else(|| d.clone());
             let _ = queue::write_note(&c.path, &notes::pending(account, &d, Some(&spec_text), self.stops));
+            return Ok(());
+        }
+        if self.keep_started_version() {
             return Ok(());
         }
         self.cancel_superseded()?;

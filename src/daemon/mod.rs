@@ -26,7 +26,7 @@ use tokio::task::JoinSet;
 use crate::config::{Config, StalePolicy};
 use crate::guidelines::{Guidelines, TextMetric};
 use crate::platform::{self, Platform};
-use crate::schedule::{is_stale, out_of_quiet_hours, paced, Clock};
+use crate::schedule::{is_stale, lateness_origin, max_lateness_of, out_of_quiet_hours, paced, Clock};
 use crate::store::{Delivery, State, Store, StoreError};
 
 pub use publish::{backoff, MAX_ATTEMPTS};
@@ -131,6 +131,18 @@ impl Daemon {
         let n = publish::recover_interrupted(&shared, shared.clock.now())?;
         if n > 0 {
             tracing::warn!("{n} deliveries were interrupted by the last stop; they are retried first");
+        }
+        // Deliveries held because an account needed re-authorization go back
+        // to the scheduler once it is no longer marked: `herald auth x`
+        // wrote new credentials, which the platform client just read (they
+        // are read only at start, so a start is when this can change). An
+        // OAuth 1.0a key X refused carries no mark: it gets one new try per
+        // start, and is held again if X still refuses it.
+        for account in shared.config.accounts.values() {
+            if platform::needs_reauth(&shared.config, account).is_none() {
+                let because = "it is no longer marked as needing re-authorization at start-up";
+                publish::release_reauth_holds(&shared, &account.id, because, shared.clock.now())?;
+            }
         }
         Ok(Daemon {
             shared: Arc::new(shared),
@@ -445,10 +457,12 @@ impl Daemon {
     async fn serve(&mut self, call: crate::control::server::Call, info: &crate::control::admin::DaemonInfo) {
         // A retraction waits for the platform: it runs beside the loop so
         // that a pause or a freeze sent meanwhile is not kept waiting. It
-        // touches only published deliveries, which nothing else changes.
+        // touches only published deliveries, which nothing else changes, or
+        // half-published ones the scheduler leaves alone (held, rejected,
+        // failed, or scheduled under a pause or freeze; not in flight).
         let beside = matches!(call.request, crate::control::Request::Retract { .. });
         let shared = self.shared.clone();
-        let busy = if beside { HashSet::new() } else { self.busy.clone() };
+        let busy = self.busy.clone();
         let info = info.clone();
         let job = tokio::task::spawn_blocking(move || {
             let ctx = crate::control::admin::Context {
@@ -508,20 +522,35 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
             next = Some(next.map_or(d.due, |n| n.min(d.due)));
             continue;
         }
-        let lateness = d
-            .max_lateness_secs
-            .map(std::time::Duration::from_secs)
-            .unwrap_or(account.max_lateness);
-        if is_stale(d.due, now, lateness) {
+        let last = shared.store.account(&d.account)?.last_published;
+        let lateness = max_lateness_of(&d, account);
+        // Lateness counts from the post's own time (as the account's quiet
+        // hours and pacing place it), not from `due`, which rate limits,
+        // retries and re-authorization move on.
+        let origin = lateness_origin(&d, account, last);
+        if is_stale(origin, now, lateness) {
             // Invariant 8: no stale bursts.
             let tz = account.time_zone;
             let why = format!(
-                "it was due at {}, and herald could only get to it at {}, later than the account's max lateness ({}).",
-                crate::schedule::human_in(d.due, tz),
+                "it was meant to go out at {}, and herald could only get to it at {}, later than its max lateness ({}).",
+                crate::schedule::human_in(origin, tz),
                 crate::schedule::human_in(now, tz),
                 humantime::format_duration(lateness)
             );
-            if d.occurrence.is_some() || account.stale == StalePolicy::Expire {
+            if d.may_be_live() {
+                // Part of it may stand on the platform: never expire it
+                // silently; an admin finishes it (approve) or retracts it.
+                d.transition(
+                    State::Held,
+                    Some(format!(
+                        "too late to finish on its own: {why} {} An admin can approve it (herald approve {}) to finish it, or retract what stands (herald retract {}).",
+                        live_parts(&d),
+                        d.id,
+                        d.id
+                    )),
+                    now,
+                );
+            } else if d.occurrence.is_some() || account.stale == StalePolicy::Expire {
                 d.transition(State::Expired, Some(format!("too late: {why}")), now);
                 if let Some(occurrence) = d.occurrence {
                     let published = shared.store.cursor(&d.account, &d.file)?.map_or(0, |c| c.published);
@@ -552,14 +581,13 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
                 crate::audit::Event::new("stale")
                     .account(&d.account)
                     .delivery(&d.id)
-                    .detail(serde_json::json!({"state": d.state.name(), "due": d.due.to_rfc3339()})),
+                    .detail(serde_json::json!({"state": d.state.name(), "due": d.due.to_rfc3339(), "meant_for": origin.to_rfc3339()})),
             );
             shared.store.put_delivery(&d)?;
             changed += 1;
             continue;
         }
         if d.kind != crate::queue::Kind::Emergency {
-            let last = shared.store.account(&d.account)?.last_published;
             let allowed = out_of_quiet_hours(
                 paced(d.due, last, account.min_interval),
                 account.quiet_hours.as_ref(),
@@ -581,6 +609,26 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
         }
     }
     Ok((chosen, next, changed))
+}
+
+/// What of a delivery may stand on its platform, in words, for reasons and notes.
+pub(crate) fn live_parts(d: &Delivery) -> String {
+    let mut out = String::new();
+    if !d.parts_done.is_empty() {
+        out.push_str(&format!(
+            "{} of its {} parts already stand on the platform ({}).",
+            d.parts_done.len(),
+            d.text.len(),
+            d.parts_done.join(", ")
+        ));
+    }
+    if d.unsure_since.is_some() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str("Its last attempt may or may not have gone through.");
+    }
+    out
 }
 
 /// Runs the daemon until `shutdown` resolves (no systemd notifications,

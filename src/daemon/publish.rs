@@ -234,11 +234,7 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
         }
         Err(PublishError::NeedsReauth(why)) => {
             attempt.outcome = Some(why.clone());
-            d.transition(
-                State::Held,
-                Some(format!("the account needs re-authorization: {why}")),
-                now,
-            );
+            d.transition(State::Held, Some(format!("{REAUTH_HOLD_PREFIX}: {why}")), now);
             tracing::error!(account = %d.account, delivery = %d.id, "needs re-authorization: {why}");
         }
     }
@@ -274,6 +270,84 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
     .await
     .ok();
     Ok(())
+}
+
+/// How the reason of a delivery held because its account needs
+/// re-authorization begins; such holds are released once the account works.
+pub(crate) const REAUTH_HOLD_PREFIX: &str = "the account needs re-authorization";
+
+/// Releases an account's deliveries held because it needed
+/// re-authorization, now that it works again (`because` says how herald
+/// knows). They go back to scheduled at once; the scheduler's stale check
+/// then holds (or expires, per the account's policy) those that waited
+/// longer than their max lateness, as for any other wait. Logged, audited,
+/// and the owners' notes rewritten. Returns how many were released.
+pub(crate) fn release_reauth_holds(
+    shared: &Shared,
+    account_id: &str,
+    because: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let Some(account) = shared.config.accounts.get(account_id) else {
+        return Ok(0);
+    };
+    let held: Vec<Delivery> = shared
+        .store
+        .deliveries()?
+        .into_iter()
+        .filter(|d| {
+            d.account == account_id
+                && d.state == State::Held
+                && d.reason.as_deref().is_some_and(|r| r.starts_with(REAUTH_HOLD_PREFIX))
+        })
+        .collect();
+    if held.is_empty() {
+        return Ok(0);
+    }
+    let last = shared.store.account(account_id)?.last_published;
+    let mut ids = Vec::new();
+    let mut late = 0;
+    for mut d in held {
+        let stale = crate::schedule::is_stale(
+            crate::schedule::lateness_origin(&d, account, last),
+            now,
+            crate::schedule::max_lateness_of(&d, account),
+        );
+        late += usize::from(stale);
+        d.due = d.due.max(now);
+        d.transition(
+            State::Scheduled,
+            Some(format!(
+                "released after the account's re-authorization ({because}){}",
+                if stale {
+                    "; it waited longer than its max lateness, so herald checks whether it is still on time before publishing"
+                } else {
+                    ""
+                }
+            )),
+            now,
+        );
+        shared.store.put_delivery(&d)?;
+        ids.push(d.id.clone());
+        tracing::info!(account = %account_id, delivery = %d.id, stale, "released: the account works again ({because})");
+    }
+    shared.store.flush_blocking()?;
+    shared.audit.note(
+        now,
+        crate::audit::Event::new("reauth-release")
+            .account(account_id)
+            .detail(serde_json::json!({"because": because, "deliveries": ids, "late": late})),
+    );
+    let stops = crate::control::stops::Stops::read(&shared.config.daemon.state_dir, std::iter::once(account));
+    for id in &ids {
+        if let Some(d) = shared.store.delivery(id)? {
+            let path = account.folder.join(&d.file);
+            if path.exists() && d.occurrence.is_none() {
+                let _ = queue::write_note(&path, &notes::pending(account, &d, None, &stops));
+            }
+        }
+    }
+    Ok(ids.len())
 }
 
 /// Appends a daemon event to the audit log off the async threads (it fsyncs).

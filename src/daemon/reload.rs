@@ -135,6 +135,13 @@ impl Daemon {
             Ok(new) => new,
             Err(why) => {
                 tracing::error!("reload refused, the running configuration stays: {why}");
+                let (log, at) = (self.shared.audit.clone(), self.shared.clock.now());
+                let event = crate::audit::Event::new("config-reload").detail(serde_json::json!({
+                    "accepted": false,
+                    "config": self.shared.config.path,
+                    "error": why,
+                }));
+                let _ = tokio::task::spawn_blocking(move || log.note(at, event)).await;
                 self.shared.telemetry.observe_reload(false);
                 self.notifier
                     .ready(&format!("reload refused ({why}); running the previous configuration"));
@@ -185,6 +192,17 @@ impl Daemon {
             Ok(Err(e)) => tracing::error!("re-checking deliveries after the reload: {e}"),
             Err(e) => tracing::error!("re-checking deliveries after the reload: {e}"),
         }
+        let log = self.shared.audit.clone();
+        let event = crate::audit::Event::new("config-reload").detail(serde_json::json!({
+            "accepted": true,
+            "config": self.shared.config.path,
+            "added": summary.added,
+            "removed": summary.removed,
+            "rechecked": summary.rechecked,
+            "changed": summary.changed,
+        }));
+        // It fsyncs: off the async threads.
+        let _ = tokio::task::spawn_blocking(move || log.note(now, event)).await;
         tracing::info!("configuration reloaded: {summary}");
         self.notifier.ready(&format!("reloaded: {summary}"));
         Ok(summary)
@@ -197,15 +215,27 @@ fn held_by_guidelines(reason: Option<&str>) -> bool {
     reason.is_some_and(|r| r.starts_with(ingest::GUIDELINE_HOLD_PREFIX))
 }
 
+/// The rules whose findings hold a post for review.
+fn holding_rules(findings: &[crate::guidelines::Finding]) -> std::collections::BTreeSet<&str> {
+    findings
+        .iter()
+        .filter(|f| f.severity == Severity::Hold)
+        .map(|f| f.rule.as_str())
+        .collect()
+}
+
 /// Checks every delivery not yet published against the current rules:
 /// one the new rules block is rejected (its file moves to `rejected/`),
 /// one they newly hold waits for review (one an admin already approved
-/// stays approved), and one held only by a rule that no longer asks for
-/// review is scheduled again. Returns how many were
+/// stays approved if the same rules hold it), and one held only by a rule
+/// that no longer asks for review is scheduled again. Deliveries of which
+/// something may already be published (thread parts out, an attempt of
+/// unknown outcome) are left alone. Returns how many were
 /// checked and how many changed state.
 pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
     let mut checked = 0;
     let mut changed = 0;
+    let mut verdicts = Vec::new();
     let all = shared.store.deliveries()?;
     let disaster_hold = crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some();
     for mut d in all.clone() {
@@ -216,6 +246,20 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
         let Some(account) = shared.config.accounts.get(&d.account) else {
             continue;
         };
+        if d.may_be_live() {
+            // Part of it may already stand on the platform: rejecting it
+            // now would move its file away from parts that are out, and
+            // holding it would stop a thread half-way. It stays as it is;
+            // an admin can still retract or reject it once reconciled.
+            tracing::info!(
+                account = %d.account,
+                delivery = %d.id,
+                parts_done = d.parts_done.len(),
+                unsure = d.unsure_since.is_some(),
+                "not re-checked after the reload: part of it may already be published"
+            );
+            continue;
+        }
         let path = account.folder.join(&d.file);
         let Some(format) = queue::Format::of(&path) else {
             continue;
@@ -234,6 +278,10 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
         let metric = shared.metrics[&account.id].as_ref();
         let guidelines = &shared.guidelines[&account.id];
         let mut draft = Draft::of(&post, now, metric);
+        // An occurrence of a recurring post is judged at its own instant, as ingest does.
+        if d.occurrence.is_some() {
+            draft.at = d.occurrence;
+        }
         draft.disaster_hold = disaster_hold;
         // The duplicate rule compares with the account's posts made no
         // later than this one, as ingest did, leaving out copies it already
@@ -275,8 +323,12 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
                 );
             }
             // A scheduled delivery already judged "hold" was approved by an
-            // admin: the approval stands.
-            Verdict::Hold if d.state == State::Scheduled && d.verdict < Verdict::Hold => {
+            // admin: the approval stands only for the rules the admin saw.
+            // A hold from another rule (or one more) needs a new review.
+            Verdict::Hold
+                if d.state == State::Scheduled
+                    && (d.verdict < Verdict::Hold || holding_rules(&d.findings) != holding_rules(&report.findings)) =>
+            {
                 d.transition(State::Held, Some(ingest::held_reason(&report)), now);
             }
             Verdict::Pass | Verdict::Warn if guideline_hold => {
@@ -293,6 +345,18 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
         shared.store.flush_blocking()?;
         if d.state != before {
             changed += 1;
+            verdicts.push(
+                crate::audit::Event::new("verdict")
+                    .account(&d.account)
+                    .delivery(&d.id)
+                    .detail(serde_json::json!({
+                        "verdict": d.verdict.name(),
+                        "rules": d.findings.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(),
+                        "state": d.state.name(),
+                        "was": before.name(),
+                        "cause": "config-reload",
+                    })),
+            );
             let rules = ingest::rule_ids(&d.findings);
             tracing::info!(
                 account = %d.account,
@@ -314,6 +378,10 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
                 let _ = queue::write_note(&path, &super::notes::pending(account, &d, None, &stops));
             }
         }
+    }
+    // The verdicts the new rules changed, on record as ingest's are.
+    if !verdicts.is_empty() {
+        shared.audit.note_all(now, verdicts);
     }
     Ok((checked, changed))
 }

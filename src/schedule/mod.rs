@@ -17,6 +17,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use cron::{CronError, CronSpec};
 
 use crate::config::{Account, QuietHours};
+use crate::store::Delivery;
 
 /// A post's schedule.
 #[derive(Debug, Clone)]
@@ -122,6 +123,34 @@ pub fn paced(due: DateTime<Utc>, last_published: Option<DateTime<Utc>>, min_inte
 pub fn is_stale(due: DateTime<Utc>, now: DateTime<Utc>, max_lateness: Duration) -> bool {
     let late = now - due;
     late > chrono::TimeDelta::from_std(max_lateness).unwrap_or(chrono::TimeDelta::MAX)
+}
+
+/// The instant a delivery's lateness counts from: the post's own time
+/// (`scheduled_for`; an occurrence's own instant), moved past the account's
+/// quiet hours and spaced by its `min_interval` after the account's last
+/// publication — the account's own plan for it — or, when later, the moment
+/// an admin released it (approve, retry). Every other wait counts as
+/// lateness: downtime, a pause, a freeze, a platform's rate limit, retries
+/// after failures, a re-authorization. `due` moves with those waits; this
+/// instant does not, so that no wait can make a stale post look fresh.
+pub fn lateness_origin(d: &Delivery, account: &Account, last_published: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let planned = if d.kind == crate::queue::Kind::Emergency {
+        d.scheduled_for
+    } else {
+        out_of_quiet_hours(
+            paced(d.scheduled_for, last_published, account.min_interval),
+            account.quiet_hours.as_ref(),
+            account.time_zone,
+        )
+    };
+    d.released_at.map_or(planned, |r| planned.max(r))
+}
+
+/// The max lateness that applies to a delivery: the post's own, else its account's.
+pub fn max_lateness_of(d: &Delivery, account: &Account) -> Duration {
+    d.max_lateness_secs
+        .map(Duration::from_secs)
+        .unwrap_or(account.max_lateness)
 }
 
 /// The next `n` publication instants of a schedule after `after`, with quiet

@@ -132,6 +132,11 @@ pub struct Delivery {
     /// crash mid-request) started; the next attempt reconciles first.
     #[serde(default)]
     pub unsure_since: Option<DateTime<Utc>>,
+    /// When an admin last told herald to publish it now (approve, retry):
+    /// its lateness counts from that instant, not from its own time, so
+    /// that an approved late post is not held again as stale.
+    #[serde(default)]
+    pub released_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -154,6 +159,12 @@ pub fn content_hash(bytes: &[u8]) -> String {
 }
 
 impl Delivery {
+    /// Whether something of it may be live on the platform: thread parts
+    /// already published, or an attempt whose outcome is unknown.
+    pub fn may_be_live(&self) -> bool {
+        !self.parts_done.is_empty() || self.unsure_since.is_some()
+    }
+
     /// Moves to a new state with a reason, stamping the time.
     pub fn transition(&mut self, state: State, reason: Option<String>, now: DateTime<Utc>) {
         self.state = state;
