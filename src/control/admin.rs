@@ -677,22 +677,9 @@ fn approve(ctx: &Context<'_>, id: &str) -> Answer {
     let previous = d.reason.clone();
     // An approved delivery that is already late goes out now, not held
     // again as stale: its lateness counts from this approval.
-    d.due = d.due.max(ctx.now);
-    d.released_at = Some(ctx.now);
-    d.transition(
-        State::Scheduled,
-        Some(format!("approved by {} at {}", ctx.actor, human_in(ctx.now, tz))),
-        ctx.now,
-    );
-    ctx.store.put_delivery(&d).map_err(store_err)?;
-    flush(ctx)?;
-    record(
-        ctx,
-        Event::new("approval")
-            .account(&d.account)
-            .delivery(&d.id)
-            .detail(json!({"was_held_because": previous, "due": d.due.to_rfc3339()})),
-    )?;
+    let due = d.due.max(ctx.now);
+    let detail = json!({"was_held_because": previous, "due": due.to_rfc3339()});
+    reschedule(ctx, &mut d, due, "approved", "approval", detail)?;
     if let Some(a) = ctx.config.accounts.get(&d.account) {
         let path = a.folder.join(&d.file);
         if path.exists() {
@@ -846,24 +833,35 @@ fn cancel(ctx: &Context<'_>, id: &str, reason: Option<&str>) -> Answer {
 fn retry(ctx: &Context<'_>, id: &str) -> Answer {
     let mut d = find(ctx, id)?;
     decided(&d, &[State::Failed], "retried")?;
-    let tz = zone_of(ctx, &d);
-    d.due = ctx.now;
+    let detail = json!({"attempts_so_far": d.attempts.len()});
+    reschedule(ctx, &mut d, ctx.now, "retry requested", "retry", detail)?;
+    Ok(json!({"delivery": delivery_row(ctx, &d, None)}))
+}
+
+/// Puts a delivery an admin decided on back on the schedule, due at `due`;
+/// its lateness counts from now. Durable and audited before it answers.
+fn reschedule(
+    ctx: &Context<'_>,
+    d: &mut Delivery,
+    due: DateTime<Utc>,
+    what: &str,
+    event: &'static str,
+    detail: Value,
+) -> Result<(), String> {
+    let tz = zone_of(ctx, d);
+    d.due = due;
     d.released_at = Some(ctx.now);
     d.transition(
         State::Scheduled,
-        Some(format!("retry requested by {} at {}", ctx.actor, human_in(ctx.now, tz))),
+        Some(format!("{what} by {} at {}", ctx.actor, human_in(ctx.now, tz))),
         ctx.now,
     );
-    ctx.store.put_delivery(&d).map_err(store_err)?;
+    ctx.store.put_delivery(d).map_err(store_err)?;
     flush(ctx)?;
     record(
         ctx,
-        Event::new("retry")
-            .account(&d.account)
-            .delivery(&d.id)
-            .detail(json!({"attempts_so_far": d.attempts.len()})),
-    )?;
-    Ok(json!({"delivery": delivery_row(ctx, &d, None)}))
+        Event::new(event).account(&d.account).delivery(&d.id).detail(detail),
+    )
 }
 
 /// Deliveries whose retraction is under way in this process, by store
