@@ -22,7 +22,7 @@ DESTDIR="$root" "$here/install.sh" --binary "$binary" >/dev/null
 # verify resolves the unit's dependencies and commands inside the root.
 mkdir -p "$root/usr/lib/systemd" "$root/bin"
 cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/"
-cp "$(type -P kill)" "$root/bin/kill"
+cp "$(readlink -f /bin/sh)" "$root/bin/sh"
 
 # sysusers and tmpfiles parse and apply cleanly (user, then folders),
 # with one account added as deploy/README.md says.
