@@ -57,7 +57,19 @@ for user in "$@"; do
     add "$sysusers" "m $user $group"
 done
 add "$tmpfiles" "d  $folder 2770 herald $group -"
-add "$tmpfiles" "a+ $folder -    -      -      - default:user:herald:rwX,user:herald:rwX,default:group:$group:rwX"
+# Lower-case x: systemd-tmpfiles (252, Debian 12) rejects setfacl's "X" and
+# then applies no ACL at all. A default ACL never makes a dropped file
+# executable (the creating call's mode masks x out); folders get x.
+acl="a+ $folder -    -      -      - default:user:herald:rwx,user:herald:rwx,default:group:$group:rwx"
+# An earlier version wrote "rwX", which systemd-tmpfiles ignores: replace it.
+old="a+ $folder -    -      -      - default:user:herald:rwX,user:herald:rwX,default:group:$group:rwX"
+if grep -qxF -- "$old" "$tmpfiles"; then
+    grep -vxF -- "$old" "$tmpfiles" >"$tmpfiles.new" || true
+    printf '%s\n' "$acl" >>"$tmpfiles.new"
+    mv -f -- "$tmpfiles.new" "$tmpfiles"
+    echo "replaced in ${tmpfiles#"$destdir"}: $acl"
+fi
+add "$tmpfiles" "$acl"
 
 if [ -z "$destdir" ]; then
     systemd-sysusers /etc/sysusers.d/herald-accounts.conf

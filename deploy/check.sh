@@ -22,14 +22,14 @@ DESTDIR="$root" "$here/install.sh" --binary "$binary" >/dev/null
 # verify resolves the unit's dependencies and commands inside the root.
 mkdir -p "$root/usr/lib/systemd" "$root/bin"
 cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/"
-cp "$(type -P kill)" "$root/bin/kill"
+cp "$(readlink -f /bin/sh)" "$root/bin/sh"
 
 # sysusers and tmpfiles parse and apply cleanly (user, then folders),
 # with one account added as deploy/README.md says.
 DESTDIR="$root" "$here/add-account.sh" sample hanako >/dev/null
 systemd-sysusers --root="$root" >/dev/null 2>&1 || systemd-sysusers --root="$root"
 # The ACL line names users the host does not know (they exist in $root only):
-# tmpfiles reports and skips it here; on a real system it applies.
+# tmpfiles reports and skips it here; it is checked below with numeric ids.
 systemd-tmpfiles --create --root="$root" 2>&1 | grep -v 'Failed to parse ACL' >&2 || true
 for d in /var/lib/herald/state /var/spool/herald /etc/herald/credentials /var/spool/herald/sample; do
     [ -d "$root$d" ] || { echo "check.sh: tmpfiles did not create $d" >&2; exit 1; }
@@ -44,6 +44,17 @@ if [ "$got" != "2770 $uid $gid" ]; then
 fi
 if ! awk -F: '$1 == "herald-sample" { exit !($4 ~ /(^|,)hanako(,|$)/) }' "$root/etc/group"; then
     echo "check.sh: hanako is not in herald-sample" >&2
+    exit 1
+fi
+# The ACL line parses: the same line with the names as numeric ids (which
+# the host resolves) must apply without a word. systemd-tmpfiles prints
+# "Failed to parse ACL" and skips the line (exit 0) for anything libacl does
+# not accept, such as setfacl's "X".
+grep '^a' "$root/etc/tmpfiles.d/herald-accounts.conf" |
+    sed -e "s/user:herald:/user:$uid:/g" -e "s/group:herald-sample:/group:$gid:/g" >"$root/acl-check.conf"
+if ! out="$(systemd-tmpfiles --create --root="$root" "$root/acl-check.conf" 2>&1)" || [ -n "$out" ]; then
+    echo "check.sh: systemd-tmpfiles refused the account's ACL line:" >&2
+    printf '%s\n' "$out" >&2
     exit 1
 fi
 

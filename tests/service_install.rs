@@ -152,7 +152,11 @@ fn add_account_writes_each_line_once_and_refuses_bad_ids() {
     let tmpfiles = read(root.path(), "/etc/tmpfiles.d/herald-accounts.conf");
     assert_eq!(tmpfiles.lines().count(), 2, "{tmpfiles}");
     assert!(tmpfiles.starts_with("d  /var/spool/herald/tokyo-news 2770 herald herald-tokyo-news -\n"));
-    assert!(tmpfiles.contains("default:user:herald:rwX"), "{tmpfiles}");
+    assert!(tmpfiles.contains("default:user:herald:rwx"), "{tmpfiles}");
+    assert!(
+        !tmpfiles.contains('X'),
+        "systemd-tmpfiles rejects setfacl's X: {tmpfiles}"
+    );
     assert!(String::from_utf8_lossy(&again.stdout).contains("id = \"tokyo-news\""));
 
     for bad in ["Tokyo", ".hidden", "a.b", "a-very-long-account-id-for-a-group"] {
