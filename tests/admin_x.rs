@@ -11,17 +11,8 @@ mod fake;
 use admin_harness::{delivery_id, Out};
 use common::{utc, Env};
 use fake::x::{FakeX, Fault};
-use fake::{write_credentials, x_setup};
+use fake::{write_credentials, x_accounts, x_setup, NEWS};
 use herald::store::State;
-
-const NEWS: &str = r#"
-[[account]]
-id = "news"
-platform = "x"
-handle = "@news"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-"#;
 
 const THREAD: &str = r#"{"thread": ["新製品を発表しました", "詳しくはウェブサイトで"]}"#;
 
@@ -232,29 +223,6 @@ async fn a_deletion_whose_answer_is_lost_is_not_called_retracted_until_a_second_
     );
 }
 
-const THREE: &str = r#"
-[[account]]
-id = "news"
-platform = "x"
-handle = "@news"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-
-[[account]]
-id = "careers"
-platform = "x"
-handle = "@careers"
-owner = "Taro"
-time_zone = "Asia/Tokyo"
-
-[[account]]
-id = "shop"
-platform = "x"
-handle = "@shop"
-owner = "Jiro"
-time_zone = "Asia/Tokyo"
-"#;
-
 fn doctor_check(v: &serde_json::Value, name: &str) -> serde_json::Value {
     v["checks"]
         .as_array()
@@ -268,7 +236,12 @@ fn doctor_check(v: &serde_json::Value, name: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_names_the_x_accounts_that_cannot_connect_and_why() {
     use std::os::unix::fs::PermissionsExt;
-    let (env, fake) = x_setup(THREE).await;
+    let (env, fake) = x_setup(&x_accounts(&[
+        ("news", "Hanako"),
+        ("careers", "Taro"),
+        ("shop", "Jiro"),
+    ]))
+    .await;
     let (_, news) = fake.add_oauth1_user("news");
     write_credentials(&env, "news", &news);
     // careers: no credentials file at all; shop: one readable by others.
@@ -377,7 +350,12 @@ async fn doctor_through_the_daemon_warns_of_credentials_that_changed_since_it_st
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_through_the_daemon_names_an_account_it_started_without_credentials() {
-    let (env, fake) = x_setup(THREE).await;
+    let (env, fake) = x_setup(&x_accounts(&[
+        ("news", "Hanako"),
+        ("careers", "Taro"),
+        ("shop", "Jiro"),
+    ]))
+    .await;
     for id in ["news", "shop"] {
         let (_, creds) = fake.add_oauth1_user(id);
         write_credentials(&env, id, &creds);

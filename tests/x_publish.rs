@@ -8,33 +8,8 @@ mod fake;
 use chrono::TimeDelta;
 use common::utc;
 use fake::x::{Fault, DUPLICATE_DETAIL};
-use fake::{write_credentials, x_setup};
+use fake::{write_credentials, x_accounts, x_setup, NEWS};
 use herald::store::State;
-
-const NEWS: &str = r#"
-[[account]]
-id = "news"
-platform = "x"
-handle = "@news"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-"#;
-
-const TWO: &str = r#"
-[[account]]
-id = "news"
-platform = "x"
-handle = "@news"
-owner = "Hanako"
-time_zone = "Asia/Tokyo"
-
-[[account]]
-id = "careers"
-platform = "x"
-handle = "@careers"
-owner = "Taro"
-time_zone = "Asia/Tokyo"
-"#;
 
 fn count(fake: &fake::x::FakeX, method: &str, path: &str) -> usize {
     fake.seen()
@@ -108,7 +83,7 @@ async fn a_video_goes_up_in_chunks_and_waits_for_processing() {
 
 #[tokio::test]
 async fn a_429_waits_until_the_reset_while_another_account_keeps_publishing() {
-    let (env, fake) = x_setup(TWO).await;
+    let (env, fake) = x_setup(&x_accounts(&[("news", "Hanako"), ("careers", "Taro")])).await;
     let (news, creds) = fake.add_oauth1_user("news");
     write_credentials(&env, "news", &creds);
     let (careers, creds) = fake.add_oauth2_user("careers");

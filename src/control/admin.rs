@@ -786,11 +786,33 @@ fn reject(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
     decided(&d, &[State::Held, State::Scheduled], "rejected")?;
     not_in_flight(ctx, &d)?;
     nothing_live(&d, "rejected")?;
-    let text = format!("rejected by {}: {reason}", ctx.actor);
-    let (d, moved) = end_pending(ctx, d, State::Rejected, Outcome::Rejected, text, false)?;
+    end_by_admin(
+        ctx,
+        d,
+        (State::Rejected, Outcome::Rejected),
+        "rejected",
+        reason,
+        false,
+        "rejection",
+    )
+}
+
+/// Ends a delivery an admin rejected or cancelled: the file moves to its
+/// outcome folder with a note, and the decision is audited.
+fn end_by_admin(
+    ctx: &Context<'_>,
+    d: Delivery,
+    (state, outcome): (State, Outcome),
+    verb: &str,
+    reason: &str,
+    whole_file: bool,
+    event: &'static str,
+) -> Answer {
+    let text = format!("{verb} by {}: {reason}", ctx.actor);
+    let (d, moved) = end_pending(ctx, d, state, outcome, text, whole_file)?;
     record(
         ctx,
-        Event::new("rejection")
+        Event::new(event)
             .account(&d.account)
             .delivery(&d.id)
             .detail(json!({"reason": reason})),
@@ -818,16 +840,15 @@ fn cancel(ctx: &Context<'_>, id: &str, reason: Option<&str>) -> Answer {
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .unwrap_or("no reason given");
-    let text = format!("cancelled by {}: {reason}", ctx.actor);
-    let (d, moved) = end_pending(ctx, d, State::Cancelled, Outcome::Cancelled, text, true)?;
-    record(
+    end_by_admin(
         ctx,
-        Event::new("cancellation")
-            .account(&d.account)
-            .delivery(&d.id)
-            .detail(json!({"reason": reason})),
-    )?;
-    Ok(json!({"delivery": delivery_row(ctx, &d, None), "moved_to": moved}))
+        d,
+        (State::Cancelled, Outcome::Cancelled),
+        "cancelled",
+        reason,
+        true,
+        "cancellation",
+    )
 }
 
 fn retry(ctx: &Context<'_>, id: &str) -> Answer {

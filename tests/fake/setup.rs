@@ -22,6 +22,17 @@ owner = "Hanako"
 time_zone = "Asia/Tokyo"
 "#;
 
+/// `[[account]]` entries for X accounts in Tokyo, each `(id, owner)` with
+/// the handle `@id`; `x_accounts(&[("news", "Hanako")])` is [`NEWS`].
+pub fn x_accounts(accounts: &[(&str, &str)]) -> String {
+    accounts
+        .iter()
+        .map(|(id, owner)| {
+            format!("\n[[account]]\nid = \"{id}\"\nplatform = \"x\"\nhandle = \"@{id}\"\nowner = \"{owner}\"\ntime_zone = \"Asia/Tokyo\"\n")
+        })
+        .collect()
+}
+
 /// An installation whose accounts publish to `fake`: `accounts` is TOML for
 /// `[[account]]` entries with `platform = "x"`; `[platforms.x]` points at the
 /// fake, with a short timeout so injected delays cost little.
