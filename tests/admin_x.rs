@@ -11,7 +11,7 @@ mod fake;
 use admin_harness::{delivery_id, Out};
 use common::{utc, Env};
 use fake::x::{FakeX, Fault};
-use fake::{write_credentials, x_accounts, x_setup, NEWS};
+use fake::{news_on_x, write_credentials, x_accounts, x_setup, NEWS};
 use herald::store::State;
 
 const THREAD: &str = r#"{"thread": ["新製品を発表しました", "詳しくはウェブサイトで"]}"#;
@@ -408,9 +408,7 @@ async fn a_deletion_x_rate_limits_says_until_when_and_deletes_nothing() {
 /// delivery is rejected, its file in rejected/, part one stands on X.
 /// Returns the installation, the fake, the X user, the delivery and part one's id.
 async fn half_published_thread() -> (Env, FakeX, String, String, String) {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     env.drop_post("news", "first.md", "重複する文\n");
     env.run_at(utc("2026-12-01T01:00:00Z")).await;
     env.drop_post(
@@ -475,9 +473,7 @@ async fn retract_deletes_the_parts_of_a_thread_x_refused_half_way() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivery_with_parts_on_x_cannot_be_cancelled_or_rejected_before_it_is_retracted() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     env.clock.set(utc("2026-12-01T01:00:00Z"));
     // X lets one post through, then says none are left until 01:15.
     fake.set_remaining(&user, "POST /2/tweets", 1);
@@ -560,9 +556,7 @@ async fn an_attempt_of_unknown_outcome_cannot_be_cancelled_until_reconciled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thread_whose_file_was_deleted_half_way_can_still_be_retracted() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     env.clock.set(utc("2026-12-01T01:00:00Z"));
     fake.set_remaining(&user, "POST /2/tweets", 1);
     env.drop_post("news", "thread.json", r#"{"thread": ["最後の一枠", "次の枠で"]}"#);

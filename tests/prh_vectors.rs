@@ -50,7 +50,7 @@ fn all_vectors_match_prh() {
             v["rules"].as_u64().unwrap(),
             "rule count of {name} after imports/dedupe"
         );
-        if let Some(m) = prh_golden::mismatch(&dict, v) {
+        if let Some(m) = prh_golden::mismatch(dict, v) {
             failures.push(format!("#{i} {name} {m}"));
         }
     }

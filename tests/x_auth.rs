@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use common::utc;
 use fake::x::{CLIENT_ID, INVALID_TOKEN_DESCRIPTION};
-use fake::{write_credentials, x_setup, NEWS};
+use fake::{news_on_x, write_credentials, x_setup, NEWS};
 use herald::platform::x::{credentials, oauth2};
 use herald::store::State;
 
@@ -157,9 +157,7 @@ async fn the_code_exchange_checks_pkce() {
 
 #[tokio::test]
 async fn a_credentials_file_readable_by_others_is_refused_and_holds_only_that_account() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     let path = env.dir.path().join("credentials/x-news.json");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let err = match herald::platform::connect(&env.config, &env.config.accounts["news"], Arc::new(env.clock.clone())) {

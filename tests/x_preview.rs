@@ -7,7 +7,7 @@ mod fake;
 
 use common::utc;
 use fake::schema;
-use fake::{write_credentials, x_setup, NEWS};
+use fake::{news_on_x, x_setup, NEWS};
 use serde_json::Value;
 
 /// `herald preview --config <env> ARGS`.
@@ -90,9 +90,7 @@ async fn preview_shows_requests_that_conform_to_the_openapi_description() {
 
 #[tokio::test]
 async fn preview_bodies_are_what_the_client_sends() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     let file = env.drop_post("news", "t.json", r#"{"thread": ["一", "二", "三"]}"#);
     let (code, out, err) = preview(&env, &["--format", "json", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");

@@ -8,7 +8,7 @@ mod fake;
 use chrono::TimeDelta;
 use common::utc;
 use fake::x::{Fault, DUPLICATE_DETAIL};
-use fake::{write_credentials, x_accounts, x_setup, NEWS};
+use fake::{news_on_x, write_credentials, x_accounts, x_setup, NEWS};
 use herald::store::State;
 
 fn count(fake: &fake::x::FakeX, method: &str, path: &str) -> usize {
@@ -20,9 +20,7 @@ fn count(fake: &fake::x::FakeX, method: &str, path: &str) -> usize {
 
 #[tokio::test]
 async fn a_thread_of_three_parts_with_an_image_and_alt_text() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     std::fs::write(env.path("news", "photo.png"), b"\x89PNG\r\n\x1a\nfake image").unwrap();
     env.drop_post(
         "news",
@@ -58,9 +56,7 @@ async fn a_thread_of_three_parts_with_an_image_and_alt_text() {
 
 #[tokio::test]
 async fn a_video_goes_up_in_chunks_and_waits_for_processing() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     fake.set_processing_polls(3);
     // Larger than one chunk, so that append runs twice.
     std::fs::write(env.path("news", "clip.mp4"), vec![7u8; 1024 * 1024 + 10]).unwrap();
@@ -117,9 +113,7 @@ async fn a_429_waits_until_the_reset_while_another_account_keeps_publishing() {
 
 #[tokio::test]
 async fn duplicate_content_is_rejected_with_xs_own_words() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     env.drop_post("news", "first.md", "本日は晴天なり\n");
     env.run_at(utc("2026-12-01T01:00:00Z")).await;
     env.drop_post("news", "again.md", "本日は晴天なり\n");
@@ -141,9 +135,7 @@ async fn duplicate_content_is_rejected_with_xs_own_words() {
 
 #[tokio::test]
 async fn a_response_lost_after_the_post_was_made_is_reconciled_without_a_second_post() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     fake.inject("POST /2/tweets", Fault::LoseResponse);
     env.drop_post("news", "lost.md", "応答が失われる投稿\n");
 
@@ -174,9 +166,7 @@ async fn a_response_lost_after_the_post_was_made_is_reconciled_without_a_second_
 
 #[tokio::test]
 async fn a_delay_past_the_timeout_is_reconciled_and_a_post_that_never_happened_is_sent() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     // The first post is made but answered too late; the second is never made.
     fake.inject("POST /2/tweets", Fault::Delay(std::time::Duration::from_secs(2)));
     env.drop_post("news", "slow.md", "遅い応答\n");
@@ -202,9 +192,7 @@ async fn a_delay_past_the_timeout_is_reconciled_and_a_post_that_never_happened_i
 
 #[tokio::test]
 async fn a_failure_in_part_two_of_a_thread_resumes_at_part_two() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     fake.inject_after("POST /2/tweets", 1, Fault::Status(503));
     env.drop_post("news", "t.json", r#"{"thread": ["一つ目", "二つ目", "三つ目"]}"#);
 
@@ -237,9 +225,7 @@ async fn a_failure_in_part_two_of_a_thread_resumes_at_part_two() {
 
 #[tokio::test]
 async fn a_lost_answer_in_part_two_is_found_and_the_thread_continues_at_part_three() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     fake.inject_after("POST /2/tweets", 1, Fault::LoseResponse);
     env.drop_post("news", "t.json", r#"{"thread": ["A", "B", "C"]}"#);
     env.run_at(utc("2026-12-01T01:00:00Z")).await;
@@ -256,9 +242,7 @@ async fn a_lost_answer_in_part_two_is_found_and_the_thread_continues_at_part_thr
 
 #[tokio::test]
 async fn server_errors_are_retried_with_backoff_and_then_fail() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     for _ in 0..herald::daemon::MAX_ATTEMPTS {
         fake.inject("POST /2/tweets", Fault::Status(503));
     }
@@ -279,9 +263,7 @@ async fn server_errors_are_retried_with_backoff_and_then_fail() {
 
 #[tokio::test]
 async fn a_dropped_connection_before_anything_happened_is_retried() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     fake.inject("POST /2/tweets", Fault::Drop);
     env.drop_post("news", "d.md", "接続断\n");
     env.run_at(utc("2026-12-01T01:00:00Z")).await;
@@ -328,9 +310,7 @@ impl herald::platform::Platform for CrashAfterPost {
 
 #[tokio::test]
 async fn a_crash_after_the_post_was_made_is_reconciled_after_the_restart() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     env.drop_post("news", "crash.md", "再起動の前に\n");
     env.clock.set(utc("2026-12-01T01:00:00Z"));
     let inner = herald::platform::x::XClient::connect(
@@ -358,9 +338,7 @@ async fn a_crash_after_the_post_was_made_is_reconciled_after_the_restart() {
 
 #[tokio::test]
 async fn a_video_x_cannot_process_is_rejected_with_the_reason() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     fake.fail_processing();
     std::fs::write(env.path("news", "bad.mp4"), vec![1u8; 100]).unwrap();
     env.drop_post(
@@ -381,9 +359,7 @@ async fn a_video_x_cannot_process_is_rejected_with_the_reason() {
 
 #[tokio::test]
 async fn a_thread_refused_in_part_two_says_which_parts_stand() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     env.drop_post("news", "first.md", "重複する文\n");
     env.run_at(utc("2026-12-01T01:00:00Z")).await;
     env.drop_post("news", "t.json", r#"{"thread": ["新しい文", "重複する文", "三つ目"]}"#);
@@ -402,9 +378,7 @@ async fn a_thread_refused_in_part_two_says_which_parts_stand() {
 
 #[tokio::test]
 async fn when_x_says_no_posts_are_left_herald_waits_for_the_reset_without_asking() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     env.clock.set(utc("2026-12-01T01:00:00Z"));
     fake.set_remaining(&user, "POST /2/tweets", 1);
     env.drop_post("news", "t.json", r#"{"thread": ["最後の一枠", "次の枠で"]}"#);
@@ -426,9 +400,7 @@ async fn when_x_says_no_posts_are_left_herald_waits_for_the_reset_without_asking
 
 #[tokio::test]
 async fn reconciliation_recognises_a_post_whose_links_x_rewrote() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     fake.inject("POST /2/tweets", Fault::LoseResponse);
     let text = "詳細 & 申込: https://example.com/event?id=42 <先着順>";
     env.drop_post("news", "link.md", format!("{text}\n"));
@@ -495,9 +467,7 @@ async fn spend_the_daily_limit(env: &common::Env, fake: &fake::x::FakeX, user: &
 
 #[tokio::test]
 async fn a_spent_daily_limit_waits_for_the_24_hour_reset() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     // A post that may go out up to a day and a half late waits for the reset.
     spend_the_daily_limit(
         &env,
@@ -513,9 +483,7 @@ async fn a_spent_daily_limit_waits_for_the_24_hour_reset() {
 
 #[tokio::test]
 async fn a_rate_limit_wait_past_the_max_lateness_holds_the_post_instead_of_publishing_it_late() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     // The account's max lateness (15 minutes): a 24-hour wait makes it stale.
     spend_the_daily_limit(
         &env,
@@ -581,9 +549,7 @@ async fn a_rate_limit_wait_past_the_max_lateness_expires_the_post_where_the_acco
 
 #[tokio::test]
 async fn retries_past_the_max_lateness_stop_retrying_and_hold_the_post() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     for _ in 0..herald::daemon::MAX_ATTEMPTS {
         fake.inject("POST /2/tweets", Fault::Status(503));
     }
@@ -634,9 +600,7 @@ async fn a_thread_with_parts_out_that_waited_too_long_is_held_never_expired() {
 
 #[tokio::test]
 async fn an_edit_after_part_one_is_out_does_not_publish_the_thread_again() {
-    let (env, fake) = x_setup(NEWS).await;
-    let (user, creds) = fake.add_oauth1_user("news");
-    write_credentials(&env, "news", &creds);
+    let (env, fake, user) = news_on_x().await;
     env.clock.set(utc("2026-12-01T01:00:00Z"));
     fake.set_remaining(&user, "POST /2/tweets", 1);
     env.drop_post("news", "t.json", r#"{"thread": ["最後の一枠", "次の枠で"]}"#);

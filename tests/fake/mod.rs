@@ -10,4 +10,4 @@ pub mod x;
 mod setup;
 
 #[allow(unused_imports)] // each test binary uses only some of them
-pub use setup::{outgoing, token_state_of, write_credentials, x_accounts, x_client, x_env, x_setup, NEWS};
+pub use setup::{news_on_x, outgoing, token_state_of, write_credentials, x_accounts, x_client, x_env, x_setup, NEWS};

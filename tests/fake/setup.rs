@@ -33,6 +33,15 @@ pub fn x_accounts(accounts: &[(&str, &str)]) -> String {
         .collect()
 }
 
+/// The most common start of an X test: the `news` account ([`NEWS`]) on a
+/// fresh fake, connected with OAuth 1.0a keys. Returns its X user id.
+pub async fn news_on_x() -> (Env, x::FakeX, String) {
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, creds) = fake.add_oauth1_user("news");
+    write_credentials(&env, "news", &creds);
+    (env, fake, user)
+}
+
 /// An installation whose accounts publish to `fake`: `accounts` is TOML for
 /// `[[account]]` entries with `platform = "x"`; `[platforms.x]` points at the
 /// fake, with a short timeout so injected delays cost little.
