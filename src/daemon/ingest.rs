@@ -48,6 +48,7 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
         all: &all,
         stops: &stops,
         in_pass: Vec::new(),
+        disaster_hold: crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some(),
         now,
     };
     let mut present_paths = HashSet::new();
@@ -143,6 +144,8 @@ struct Pass<'a> {
     /// Posts accepted earlier in this pass, which `all` predates, so that two
     /// files with the same text dropped together are caught as duplicates.
     in_pass: Vec<PassPost>,
+    /// Whether a disaster hold is declared (read once per pass).
+    disaster_hold: bool,
     now: DateTime<Utc>,
 }
 
@@ -154,7 +157,6 @@ fn handle_file(
     pass: &mut Pass<'_>,
 ) -> Result<(), StoreError> {
     let (all, stops, now) = (pass.all, pass.stops, pass.now);
-    let in_pass = &mut pass.in_pass;
     let file = FileInPass {
         shared,
         account,
@@ -171,13 +173,18 @@ fn handle_file(
             return file.reject(None, reason, vec![]);
         }
     };
-    let (report, when) = check_post(shared, account, &c.name, post, all, in_pass, None, now);
+    // A one-shot file already recorded was checked when it was; its
+    // delivery says what happens next (reload re-checks on rule changes).
+    if !post.when.is_recurring() && file.note_existing_one_shot()? {
+        return Ok(());
+    }
+    let (report, when) = check_post(shared, account, &c.name, post, pass, None);
     // Files already recorded are in `all`, with their own times.
     let known = all
         .iter()
         .any(|d| d.account == account.id && d.file == c.name && d.content_hash == cached.hash);
     if report.verdict != Verdict::Block && !known {
-        in_pass.push(PassPost {
+        pass.in_pass.push(PassPost {
             account: account.id.clone(),
             file: c.name.clone(),
             texts: post.parts.iter().map(|p| p.text.clone()).collect(),
@@ -200,8 +207,7 @@ fn handle_file(
     if post.when.is_recurring() {
         // Each occurrence is checked at its own instant (a sensitive date, a
         // quiet period), against the posts known when the pass began.
-        let check_at =
-            |t: DateTime<Utc>| check_post(shared, account, &c.name, post, all, &pass.in_pass, Some(t), now).0;
+        let check_at = |t: DateTime<Utc>| check_post(shared, account, &c.name, post, pass, Some(t)).0;
         file.plan_recurring(post, &check_at)
     } else {
         file.plan_one_shot(post, report)
@@ -211,17 +217,15 @@ fn handle_file(
 /// Checks a post against the account's guidelines, as of `at` (an
 /// occurrence of a recurring post) or the post's own time. Returns the
 /// report and the instant it was judged at.
-#[allow(clippy::too_many_arguments)]
 fn check_post(
     shared: &Shared,
     account: &Account,
     file: &str,
     post: &Post,
-    all: &[Delivery],
-    in_pass: &[PassPost],
+    pass: &Pass<'_>,
     at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
 ) -> (Report, DateTime<Utc>) {
+    let (all, in_pass, now) = (pass.all, &pass.in_pass, pass.now);
     let metric = shared.metrics[&account.id].as_ref();
     let guidelines = &shared.guidelines[&account.id];
     let mut draft = Draft::of(post, now, metric);
@@ -245,7 +249,7 @@ fn check_post(
         .unwrap_or_default();
     draft.recent = &recent;
     // A declared disaster hold keeps promotional posts back (the rule reads it).
-    draft.disaster_hold = crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some();
+    draft.disaster_hold = pass.disaster_hold;
     let started = std::time::Instant::now();
     let report = guidelines.check(&draft);
     shared.telemetry.observe_check(started.elapsed());
@@ -500,25 +504,34 @@ impl FileInPass<'_> {
         Ok(())
     }
 
-    fn plan_one_shot(&self, post: &Post, report: Report) -> Result<(), StoreError> {
+    /// For a one-shot file already recorded: refreshes its note while it
+    /// is pending, or moves it if its delivery ended while it stayed here
+    /// (herald stopped before the move). False for a file not yet recorded.
+    fn note_existing_one_shot(&self) -> Result<bool, StoreError> {
         let FileInPass {
             shared,
             account,
             c,
             hash,
-            now,
             ..
         } = *self;
-        let id = delivery_id(&account.id, &c.name, hash);
-        if let Some(d) = shared.store.delivery(&id)? {
-            if d.state.is_pending() || d.state == State::Failed {
-                let _ = queue::write_note(&c.path, &notes::pending(account, &d, None, self.stops));
-            } else {
-                // Ended while the file stayed here (herald stopped before the move).
-                finish_file(account, &c.path, &d);
-            }
-            return Ok(());
+        let Some(d) = shared.store.delivery(&delivery_id(&account.id, &c.name, hash))? else {
+            return Ok(false);
+        };
+        if d.state.is_pending() || d.state == State::Failed {
+            let _ = queue::write_note(&c.path, &notes::pending(account, &d, None, self.stops));
+        } else {
+            finish_file(account, &c.path, &d);
         }
+        Ok(true)
+    }
+
+    /// Plans a one-shot file not yet recorded.
+    fn plan_one_shot(&self, post: &Post, report: Report) -> Result<(), StoreError> {
+        let FileInPass {
+            account, c, hash, now, ..
+        } = *self;
+        let id = delivery_id(&account.id, &c.name, hash);
         if self.keep_started_version() {
             return Ok(());
         }

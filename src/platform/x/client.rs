@@ -511,16 +511,18 @@ impl XClient {
                     None => reconcile = None,
                 }
             }
-            let mut media_ids = Vec::new();
-            for m in &part.media {
-                media_ids.push(self.upload(m).await?);
-            }
+            // Before the media: uploads made now would be thrown away and
+            // sent again after the wait.
             let blocked = *self.posts_blocked_until.lock().expect("not poisoned");
             if let Some(until) = blocked.filter(|u| *u > self.clock.now()) {
                 return Err(PublishError::RateLimited {
                     until,
                     detail: "X's posting limit is used up (x-rate-limit-remaining: 0); nothing was sent".into(),
                 });
+            }
+            let mut media_ids = Vec::new();
+            for m in &part.media {
+                media_ids.push(self.upload(m).await?);
             }
             let body = requests::create_post(&part.text, &media_ids, reply_to.as_deref());
             let answer = self.call(Method::POST, "/2/tweets", &[], Some(&body), true).await?;
