@@ -18,7 +18,7 @@ use crate::audit::{self, Actor, Audit, Event};
 use crate::config::{Account, Config};
 use crate::platform::{Platform, PublishError};
 use crate::queue::{self, Outcome};
-use crate::schedule::{human_in, is_stale, lateness_origin, max_lateness_of, rfc3339_in};
+use crate::schedule::{human_in, is_stale, lateness_of, rfc3339_in};
 use crate::store::{Delivery, State, Store};
 
 /// What `status` says about a running daemon.
@@ -173,10 +173,6 @@ fn file_location(account: &Account, d: &Delivery) -> PathBuf {
     }
 }
 
-fn is_reauth(d: &Delivery) -> bool {
-    d.state == State::Held && d.reason.as_deref().is_some_and(|r| r.contains("re-authorization"))
-}
-
 fn status(ctx: &Context<'_>) -> Answer {
     let deliveries = all(ctx)?;
     let state_dir = &ctx.config.daemon.state_dir;
@@ -190,7 +186,7 @@ fn status(ctx: &Context<'_>) -> Answer {
             if d.state == State::Scheduled {
                 next = Some(next.map_or(d.due, |n| n.min(d.due)));
             }
-            reauth |= is_reauth(d);
+            reauth |= crate::daemon::is_reauth_hold(d);
         }
         // The X client marks an account whose refresh was refused; held
         // deliveries say so too (the daemon releases them when it starts
@@ -445,11 +441,10 @@ fn release(ctx: &Context<'_>, only: Option<&str>, what: &str) -> Result<(usize, 
         if stops.blocks(&d, account) || ctx.busy.contains(&d.account) {
             continue;
         }
-        let lateness = max_lateness_of(&d, account);
         // Counted from the post's own time, not from `due` (which a rate
         // limit or a retry may have moved on): see `lateness_origin`.
         let last = ctx.store.account(&d.account).map_err(store_err)?.last_published;
-        let origin = lateness_origin(&d, account, last);
+        let (origin, lateness) = lateness_of(&d, account, last);
         if !is_stale(origin, ctx.now, lateness) {
             publish += 1;
             continue;

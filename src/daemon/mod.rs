@@ -26,9 +26,10 @@ use tokio::task::JoinSet;
 use crate::config::{Config, StalePolicy};
 use crate::guidelines::{Guidelines, TextMetric};
 use crate::platform::{self, Platform};
-use crate::schedule::{is_stale, lateness_origin, max_lateness_of, out_of_quiet_hours, paced, Clock};
+use crate::schedule::{is_stale, lateness_of, out_of_quiet_hours, paced, Clock};
 use crate::store::{Delivery, State, Store, StoreError};
 
+pub(crate) use publish::is_reauth_hold;
 pub use publish::{backoff, MAX_ATTEMPTS};
 
 /// What the publishing tasks share with the loop. Read-only but for the store.
@@ -523,11 +524,10 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
             continue;
         }
         let last = shared.store.account(&d.account)?.last_published;
-        let lateness = max_lateness_of(&d, account);
         // Lateness counts from the post's own time (as the account's quiet
         // hours and pacing place it), not from `due`, which rate limits,
         // retries and re-authorization move on.
-        let origin = lateness_origin(&d, account, last);
+        let (origin, lateness) = lateness_of(&d, account, last);
         if is_stale(origin, now, lateness) {
             // Invariant 8: no stale bursts.
             let tz = account.time_zone;

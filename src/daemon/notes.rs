@@ -84,10 +84,7 @@ fn plain_duration(d: std::time::Duration) -> String {
 
 /// What happens to a delivery held back by a stop once the stop is lifted.
 fn after_the_stop(account: &Account, d: &Delivery, lifted: &str) -> String {
-    let lateness = d
-        .max_lateness_secs
-        .map(std::time::Duration::from_secs)
-        .unwrap_or(account.max_lateness);
+    let lateness = crate::schedule::max_lateness_of(d, account);
     let late = plain_duration(lateness);
     let too_late = if d.occurrence.is_some() {
         "this time is skipped and the post goes out at its next time instead"

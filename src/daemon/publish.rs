@@ -276,6 +276,11 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
 /// re-authorization begins; such holds are released once the account works.
 pub(crate) const REAUTH_HOLD_PREFIX: &str = "the account needs re-authorization";
 
+/// Whether a delivery is held until its account is re-authorized.
+pub(crate) fn is_reauth_hold(d: &Delivery) -> bool {
+    d.state == State::Held && d.reason.as_deref().is_some_and(|r| r.starts_with(REAUTH_HOLD_PREFIX))
+}
+
 /// Releases an account's deliveries held because it needed
 /// re-authorization, now that it works again (`because` says how herald
 /// knows). They go back to scheduled at once; the scheduler's stale check
@@ -295,11 +300,7 @@ pub(crate) fn release_reauth_holds(
         .store
         .deliveries()?
         .into_iter()
-        .filter(|d| {
-            d.account == account_id
-                && d.state == State::Held
-                && d.reason.as_deref().is_some_and(|r| r.starts_with(REAUTH_HOLD_PREFIX))
-        })
+        .filter(|d| d.account == account_id && is_reauth_hold(d))
         .collect();
     if held.is_empty() {
         return Ok(0);
@@ -308,11 +309,8 @@ pub(crate) fn release_reauth_holds(
     let mut ids = Vec::new();
     let mut late = 0;
     for mut d in held {
-        let stale = crate::schedule::is_stale(
-            crate::schedule::lateness_origin(&d, account, last),
-            now,
-            crate::schedule::max_lateness_of(&d, account),
-        );
+        let (origin, lateness) = crate::schedule::lateness_of(&d, account, last);
+        let stale = crate::schedule::is_stale(origin, now, lateness);
         late += usize::from(stale);
         d.due = d.due.max(now);
         d.transition(

@@ -147,6 +147,16 @@ pub fn lateness_origin(d: &Delivery, account: &Account, last_published: Option<D
 }
 
 /// The max lateness that applies to a delivery: the post's own, else its account's.
+/// How late a delivery is allowed to be: from when ([`lateness_origin`]) and
+/// for how long ([`max_lateness_of`]). `is_stale(origin, now, max)` decides.
+pub fn lateness_of(
+    d: &Delivery,
+    account: &Account,
+    last_published: Option<DateTime<Utc>>,
+) -> (DateTime<Utc>, Duration) {
+    (lateness_origin(d, account, last_published), max_lateness_of(d, account))
+}
+
 pub fn max_lateness_of(d: &Delivery, account: &Account) -> Duration {
     d.max_lateness_secs
         .map(Duration::from_secs)
