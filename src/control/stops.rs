@@ -76,8 +76,7 @@ pub fn set(path: &Path, stop: &Stop) -> std::io::Result<()> {
 pub fn lift(path: &Path) -> std::io::Result<bool> {
     match std::fs::remove_file(path) {
         Ok(()) => {
-            let dir = path.parent().unwrap_or(Path::new("."));
-            std::fs::File::open(dir)?.sync_all()?;
+            crate::queue::sync_dir(path.parent().unwrap_or(Path::new(".")))?;
             Ok(true)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),

@@ -110,19 +110,48 @@ pub fn scan(folder: &Path, settle: Duration, now: SystemTime) -> std::io::Result
 /// Writes a file so that readers see the old or the new content, never half:
 /// a temporary dotfile (which ingest ignores), fsync, rename, fsync the folder.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    write_atomically_with(path, contents, 0o666, |_| Ok(()))
+}
+
+/// [`write_atomically`], with the temporary file created with `mode` (less
+/// the umask) and handed to `prepare` (to set its owner or permissions)
+/// before it is flushed and renamed. On failure the temporary file is
+/// removed and the old file is left as it was.
+pub fn write_atomically_with(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    prepare: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)?;
+        prepare(&f)?;
         f.write_all(contents)?;
         f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path)?;
+    result?;
     sync_dir(dir)
 }
 
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+/// Makes a change to a folder's entries (a rename, a removal) durable.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 

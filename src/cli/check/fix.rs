@@ -5,7 +5,6 @@
 //! the same folder, fsynced, then renamed), so an owner's file is never left
 //! half-written or changed in a way herald did not intend.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use chrono_tz::Tz;
@@ -121,33 +120,13 @@ pub fn apply(
 /// Replaces `path` with `bytes`: a temporary file beside it, flushed to
 /// disk, with the original's owner, group and permissions, renamed over it.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.herald-fix.{}", std::process::id()));
     let original = std::fs::metadata(path)?;
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        keep_owner(&f, &original, path)?;
+    // Private until it has the original's owner and permissions.
+    crate::queue::write_atomically_with(path, bytes, 0o600, |f| {
+        keep_owner(f, &original, path)?;
         // After the chown, which clears set-id bits.
-        f.set_permissions(original.permissions())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+        f.set_permissions(original.permissions())
+    })
 }
 
 /// Gives the temporary file the original's owner and group, so that an

@@ -17,8 +17,7 @@
 //! re-authorizes (`herald auth x`), the new file wins.
 
 use std::fmt;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -214,26 +213,11 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CredentialError> {
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
-        std::process::id()
-    ));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(err)?;
-    // An existing temp file keeps its mode: make sure it is private.
-    f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(err)?;
-    f.write_all(bytes).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(err)?;
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
-    Ok(())
+    // Created private; a leftover temporary file keeps its old mode, so set it.
+    crate::queue::write_atomically_with(path, bytes, 0o600, |f| {
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+    })
+    .map_err(err)
 }
 
 /// What herald keeps of an account's OAuth 2.0 session in its state folder.
