@@ -91,6 +91,35 @@ fn open_store(path: &Path) -> anyhow::Result<Store> {
     }
 }
 
+/// Each account's platform client, rules and text metric.
+type PerAccount = (
+    BTreeMap<String, Arc<dyn Platform>>,
+    BTreeMap<String, Guidelines>,
+    BTreeMap<String, Box<dyn TextMetric>>,
+);
+
+/// Prepares every account of `config`: a client from `reuse` where it has
+/// one (a reload keeps unchanged accounts' clients), else a new one.
+fn per_account(
+    config: &Config,
+    clock: &Arc<dyn Clock>,
+    reuse: impl Fn(&crate::config::Account) -> Option<Arc<dyn Platform>>,
+) -> Result<PerAccount, platform::ConnectError> {
+    let mut platforms = BTreeMap::new();
+    let mut guidelines = BTreeMap::new();
+    let mut metrics = BTreeMap::new();
+    for account in config.accounts.values() {
+        let client = match reuse(account) {
+            Some(p) => p,
+            None => platform::connect_for_daemon(config, account, clock.clone())?,
+        };
+        platforms.insert(account.id.clone(), client);
+        guidelines.insert(account.id.clone(), Guidelines::for_account(config, account));
+        metrics.insert(account.id.clone(), platform::metric_for(config, account.platform));
+    }
+    Ok((platforms, guidelines, metrics))
+}
+
 impl Daemon {
     /// Opens the store and prepares every account. Fails if an account's
     /// platform cannot be used.
@@ -98,17 +127,7 @@ impl Daemon {
         std::fs::create_dir_all(&config.daemon.state_dir)
             .with_context(|| format!("creating the state folder {}", config.daemon.state_dir.display()))?;
         let store = open_store(&config.store_path())?;
-        let mut platforms = BTreeMap::new();
-        let mut guidelines = BTreeMap::new();
-        let mut metrics = BTreeMap::new();
-        for account in config.accounts.values() {
-            platforms.insert(
-                account.id.clone(),
-                platform::connect_for_daemon(&config, account, clock.clone())?,
-            );
-            guidelines.insert(account.id.clone(), Guidelines::for_account(&config, account));
-            metrics.insert(account.id.clone(), platform::metric_for(&config, account.platform));
-        }
+        let (platforms, guidelines, metrics) = per_account(&config, &clock, |_| None)?;
         let permits = Arc::new(Semaphore::new(config.daemon.max_in_flight));
         let shared = Shared {
             audit: crate::audit::Audit::open(&config.daemon.state_dir),

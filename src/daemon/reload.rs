@@ -9,7 +9,6 @@
 //! but not yet published is checked again against the new rules.
 //! Requests already in flight finish under the config they started with.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -17,8 +16,7 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use super::{ingest, Daemon, Shared};
 use crate::config::{Config, Severity};
-use crate::guidelines::{Draft, Guidelines, Verdict};
-use crate::platform;
+use crate::guidelines::{Draft, Verdict};
 use crate::queue;
 use crate::store::{content_hash, State, StoreError};
 
@@ -87,24 +85,15 @@ fn refuse_restart_only(old: &Config, new: &Config) -> Result<(), String> {
 /// are kept (with their rate-limit state); credentials are read at start,
 /// so new tokens need a restart.
 fn prepare(config: Config, old: &Shared) -> Result<Shared, String> {
-    let mut platforms = BTreeMap::new();
-    let mut guidelines = BTreeMap::new();
-    let mut metrics = BTreeMap::new();
-    for account in config.accounts.values() {
+    let (platforms, guidelines, metrics) = super::per_account(&config, &old.clock, |account| {
         let same = old
             .config
             .accounts
             .get(&account.id)
             .is_some_and(|a| a.platform == account.platform && a.handle == account.handle);
-        let client = match old.platforms.get(&account.id) {
-            Some(p) if same => p.clone(),
-            _ => platform::connect_for_daemon(&config, account, old.clock.clone())
-                .map_err(|e| format!("{}: {e}", config.path.display()))?,
-        };
-        platforms.insert(account.id.clone(), client);
-        guidelines.insert(account.id.clone(), Guidelines::for_account(&config, account));
-        metrics.insert(account.id.clone(), platform::metric_for(&config, account.platform));
-    }
+        old.platforms.get(&account.id).filter(|_| same).cloned()
+    })
+    .map_err(|e| format!("{}: {e}", config.path.display()))?;
     Ok(Shared {
         config,
         clock: old.clock.clone(),
