@@ -119,6 +119,17 @@ fn held_back(account: &Account, d: &Delivery, stops: &Stops) -> Option<String> {
     ))
 }
 
+/// Rewrites the pending note beside a one-shot delivery's file, with the
+/// account's stops as they are now. Recurring files get theirs (with the
+/// schedule) from ingest; a file no longer there gets none.
+pub fn rewrite_pending(state_dir: &std::path::Path, account: &Account, d: &Delivery) {
+    let path = account.folder.join(&d.file);
+    if d.occurrence.is_none() && path.exists() {
+        let stops = Stops::read(state_dir, std::iter::once(account));
+        let _ = crate::queue::write_note(&path, &pending(account, d, None, &stops));
+    }
+}
+
 /// The note beside a file that is still waiting. `stops` are the pause and
 /// freeze in force: a post they keep back says so instead of "scheduled".
 pub fn pending(account: &Account, d: &Delivery, recurring: Option<&str>, stops: &Stops) -> String {

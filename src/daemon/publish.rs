@@ -7,7 +7,6 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{ingest, notes, Shared};
 use crate::platform::{BoxFuture, Outgoing, OutgoingMedia, OutgoingPart, Progress, PublishError};
-use crate::queue;
 use crate::store::{Attempt, Cursor, Delivery, Publication, State, StoreError};
 
 /// How many transient failures before a delivery is marked failed.
@@ -258,11 +257,7 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
     let state_dir = shared.config.daemon.state_dir.clone();
     tokio::task::spawn_blocking(move || {
         if note_only {
-            let path = account.folder.join(&d.file);
-            if path.exists() && d.occurrence.is_none() {
-                let stops = crate::control::stops::Stops::read(&state_dir, std::iter::once(&account));
-                let _ = queue::write_note(&path, &notes::pending(&account, &d, None, &stops));
-            }
+            notes::rewrite_pending(&state_dir, &account, &d);
         } else {
             ingest::finish(&account, &d);
         }
@@ -336,13 +331,9 @@ pub(crate) fn release_reauth_holds(
             .account(account_id)
             .detail(serde_json::json!({"because": because, "deliveries": ids, "late": late})),
     );
-    let stops = crate::control::stops::Stops::read(&shared.config.daemon.state_dir, std::iter::once(account));
     for id in &ids {
         if let Some(d) = shared.store.delivery(id)? {
-            let path = account.folder.join(&d.file);
-            if path.exists() && d.occurrence.is_none() {
-                let _ = queue::write_note(&path, &notes::pending(account, &d, None, &stops));
-            }
+            notes::rewrite_pending(&shared.config.daemon.state_dir, account, &d);
         }
     }
     Ok(ids.len())

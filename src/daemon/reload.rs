@@ -360,11 +360,8 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
                 // A one-shot file moves to rejected/; a recurring file is
                 // rejected by the next ingest pass, which checks it again.
                 ingest::finish(account, &d);
-            } else if d.occurrence.is_none() {
-                // Recurring files get their note (with the schedule) from ingest.
-                let stops =
-                    crate::control::stops::Stops::read(&shared.config.daemon.state_dir, std::iter::once(account));
-                let _ = queue::write_note(&path, &super::notes::pending(account, &d, None, &stops));
+            } else {
+                super::notes::rewrite_pending(&shared.config.daemon.state_dir, account, &d);
             }
         }
     }
