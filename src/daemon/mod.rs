@@ -14,7 +14,7 @@ mod stop;
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -73,6 +73,8 @@ pub struct Daemon {
     _queue_lock: std::fs::File,
     /// Whether publishing waits for the audit log (said once, not every pass).
     audit_down: bool,
+    /// Stray post files already reported (each is said once).
+    strays: HashSet<PathBuf>,
 }
 
 /// The lock file in the queue folder: a second daemon on the same queue —
@@ -250,6 +252,7 @@ impl Daemon {
             metrics_listener,
             _queue_lock: queue_lock,
             audit_down: false,
+            strays: HashSet::new(),
         })
     }
 
@@ -287,6 +290,7 @@ impl Daemon {
     /// Returns when the loop should wake up again.
     async fn tick(&mut self) -> anyhow::Result<(Option<DateTime<Utc>>, Option<SystemTime>, usize)> {
         let now = self.shared.clock.now();
+        self.report_strays();
         let shared = self.shared.clone();
         let mut cache = std::mem::take(&mut self.cache);
         let (cache, ingested) = tokio::task::spawn_blocking(move || {
@@ -329,6 +333,30 @@ impl Daemon {
             });
         }
         Ok((next, ingested.wake, started))
+    }
+
+    /// Post files no account will publish (in the queue folder itself, in
+    /// a folder no account is registered for): logged once each, with a
+    /// note beside them where herald may write. `herald doctor` lists them.
+    fn report_strays(&mut self) {
+        let queue_dir = &self.shared.config.daemon.queue_dir;
+        let ids = self.shared.config.accounts.keys().map(String::as_str).collect();
+        let strays = crate::queue::strays::find(queue_dir, &ids, false);
+        let now: HashSet<PathBuf> = strays.iter().map(|s| s.path.clone()).collect();
+        for stray in strays {
+            if self.strays.contains(&stray.path) {
+                continue;
+            }
+            let why = stray.explain(queue_dir);
+            tracing::warn!("{why}");
+            let note =
+                format!("NOT PUBLISHED: {why}\n\nWritten by herald; it replaces this note when something changes.\n");
+            if let Err(e) = crate::queue::write_note(&stray.path, &note) {
+                tracing::debug!("no note beside {}: {e}", stray.path.display());
+            }
+            self.shared.telemetry.observe_stray_file();
+        }
+        self.strays = now;
     }
 
     fn task_done(&mut self, joined: Result<String, tokio::task::JoinError>) {
