@@ -171,10 +171,14 @@ async fn the_client_classifies_every_answer() {
     let client = x_client(&env, "news");
     let one = |text: &str| outgoing("news", text, &[text]);
     fake.inject("POST /2/tweets", Fault::Status(503));
-    assert!(matches!(
-        client.publish(&one("a"), &NoProgress).await,
-        Err(PublishError::Transient(_))
-    ));
+    let r = client.publish(&one("a"), &NoProgress).await;
+    assert!(
+        matches!(r, Err(PublishError::Unknown(_))),
+        "{r:?}: X does not say whether a create that answered 5xx made the post"
+    );
+    fake.inject("GET /2/users/me", Fault::Status(503));
+    let r = client.check_account().await;
+    assert!(matches!(r, Err(PublishError::Transient(_))), "{r:?}: a read that failed changed nothing");
     fake.inject("POST /2/tweets", Fault::Drop);
     let r = client.publish(&one("b"), &NoProgress).await;
     assert!(

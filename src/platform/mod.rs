@@ -48,6 +48,9 @@ pub struct Outgoing {
     /// knowing whether the platform made the post: platforms without
     /// idempotency look for it before posting again.
     pub unsure_since: Option<DateTime<Utc>>,
+    /// With `unsure_since`: the newest remote id herald knew for the account
+    /// when that attempt started; what it made is newer than this.
+    pub unsure_after_id: Option<String>,
 }
 
 /// Where a platform reports each part as soon as it exists, so that the
@@ -93,6 +96,17 @@ pub enum PublishError {
     /// The credentials no longer work; an admin must re-authorize.
     #[error("needs re-authorization: {0}")]
     NeedsReauth(String),
+    /// The platform refuses everything this account would publish, whatever
+    /// the post (an app without write permission, an app not enrolled, a
+    /// token without a needed scope): the account's deliveries wait, held,
+    /// until an admin fixes what the message says.
+    #[error("the account cannot publish: {0}")]
+    AccountRefused(String),
+    /// Herald cannot tell what happened and must not guess: whether a post
+    /// stands (the timeline cannot be read), or how to finish a thread half
+    /// out. The delivery is held with this reason for an admin.
+    #[error("an admin must decide: {0}")]
+    NeedsAdmin(String),
 }
 
 /// A platform's API, for one account.
