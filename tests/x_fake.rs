@@ -78,9 +78,9 @@ async fn the_fake_checks_signatures_bodies_and_lengths_like_x() {
         .unwrap()
         .contains("$.in_reply_to_status_id"));
 
-    // 141 Japanese characters weigh 282.
+    // 141 Japanese characters weigh 282: X answers 400.
     let (status, _, body) = post_json(&fake.base, &creds, "/2/tweets", &json!({"text": "あ".repeat(141)})).await;
-    assert_eq!(status, 403);
+    assert_eq!(status, 400);
     assert_eq!(body["detail"], fake::x::TOO_LONG_DETAIL);
     let (status, _, _) = post_json(&fake.base, &creds, "/2/tweets", &json!({"text": "あ".repeat(140)})).await;
     assert_eq!(status, 201);
