@@ -178,7 +178,10 @@ async fn the_client_classifies_every_answer() {
     );
     fake.inject("GET /2/users/me", Fault::Status(503));
     let r = client.check_account().await;
-    assert!(matches!(r, Err(PublishError::Transient(_))), "{r:?}: a read that failed changed nothing");
+    assert!(
+        matches!(r, Err(PublishError::Transient(_))),
+        "{r:?}: a read that failed changed nothing"
+    );
     fake.inject("POST /2/tweets", Fault::Drop);
     let r = client.publish(&one("b"), &NoProgress).await;
     assert!(

@@ -29,8 +29,8 @@ use crate::platform::{self, Platform};
 use crate::schedule::{is_stale, lateness_of, out_of_quiet_hours, paced, Clock};
 use crate::store::{Delivery, State, Store, StoreError};
 
-pub(crate) use publish::{is_reauth_hold, is_retryable_hold, is_unknown_outcome_hold};
 pub use publish::{backoff, MAX_ATTEMPTS};
+pub(crate) use publish::{is_reauth_hold, is_retryable_hold, is_unknown_outcome_hold};
 
 /// What the publishing tasks share with the loop. Read-only but for the store.
 pub(crate) struct Shared {

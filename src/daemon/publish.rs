@@ -350,7 +350,8 @@ pub(crate) fn is_reauth_hold(d: &Delivery) -> bool {
 /// Whether a delivery is held because of its account, not because of
 /// itself: re-authorization, or a refusal of the whole account.
 pub(crate) fn is_account_hold(d: &Delivery) -> bool {
-    is_reauth_hold(d) || (d.state == State::Held && d.reason.as_deref().is_some_and(|r| r.starts_with(ACCOUNT_HOLD_PREFIX)))
+    is_reauth_hold(d)
+        || (d.state == State::Held && d.reason.as_deref().is_some_and(|r| r.starts_with(ACCOUNT_HOLD_PREFIX)))
 }
 
 /// Whether a held delivery waits for an admin to check the platform and
@@ -359,15 +360,18 @@ pub(crate) fn is_account_hold(d: &Delivery) -> bool {
 pub(crate) fn is_retryable_hold(d: &Delivery) -> bool {
     is_account_hold(d)
         || (d.state == State::Held
-            && d.reason.as_deref().is_some_and(|r| {
-                r.starts_with(UNKNOWN_OUTCOME_HOLD_PREFIX) || r.starts_with(HALF_THREAD_HOLD_PREFIX)
-            }))
+            && d.reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(UNKNOWN_OUTCOME_HOLD_PREFIX) || r.starts_with(HALF_THREAD_HOLD_PREFIX)))
 }
 
 /// Whether a delivery is held because herald could not tell whether its
 /// post stands (an admin who checked the account may cancel it).
 pub(crate) fn is_unknown_outcome_hold(d: &Delivery) -> bool {
-    d.state == State::Held && d.reason.as_deref().is_some_and(|r| r.starts_with(UNKNOWN_OUTCOME_HOLD_PREFIX))
+    d.state == State::Held
+        && d.reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with(UNKNOWN_OUTCOME_HOLD_PREFIX))
 }
 
 /// The reason of a delivery held because herald cannot tell whether its

@@ -64,7 +64,10 @@ pub fn parse_form(s: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .filter_map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Some((percent_decode(&k.replace('+', " "))?, percent_decode(&v.replace('+', " "))?))
+            Some((
+                percent_decode(&k.replace('+', " "))?,
+                percent_decode(&v.replace('+', " "))?,
+            ))
         })
         .collect()
 }

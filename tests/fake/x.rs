@@ -154,6 +154,8 @@ impl Media {
 pub struct Seen {
     pub method: String,
     pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
     pub status: u16,
     /// The Authorization header, so tests can check what went over the wire.
     pub authorization: String,
@@ -178,7 +180,13 @@ struct Access {
 }
 
 /// The scopes a token gets unless a test says otherwise.
-pub const ALL_SCOPES: &[&str] = &["tweet.read", "tweet.write", "users.read", "offline.access", "media.write"];
+pub const ALL_SCOPES: &[&str] = &[
+    "tweet.read",
+    "tweet.write",
+    "users.read",
+    "offline.access",
+    "media.write",
+];
 
 struct State {
     clock: Arc<dyn Clock>,
@@ -410,6 +418,14 @@ impl FakeX {
         token
     }
 
+    /// Makes a post visible to the next `n`-th reply only (0: at once).
+    pub fn set_reply_blind(&self, post_id: &str, n: u32) {
+        let mut s = self.lock();
+        if let Some(p) = s.posts.iter_mut().find(|p| p.id == post_id) {
+            p.reply_blind = n;
+        }
+    }
+
     /// Changes what X's behaviours are for the rest of the test.
     pub fn set_quirks(&self, change: impl FnOnce(&mut Quirks)) {
         change(&mut self.lock().quirks);
@@ -544,6 +560,7 @@ fn handle(state: &Arc<Mutex<State>>, req: Request) -> Reply {
     s.seen.push(Seen {
         method: req.method.clone(),
         path: req.path.clone(),
+        query: req.query.clone(),
         status,
         authorization,
         body: String::from_utf8_lossy(&req.body).into_owned(),
@@ -699,7 +716,11 @@ fn client_forbidden() -> Response {
 /// What X refuses before it looks at the request: the app's enrolment and
 /// permissions, the kind of token, its scopes, the project's usage cap.
 fn permitted(s: &State, route: &str, caller: &Caller) -> Result<(), Response> {
-    let app = s.users.iter().find(|u| u.id == caller.user).map_or(App::ReadWrite, |u| u.app);
+    let app = s
+        .users
+        .iter()
+        .find(|u| u.id == caller.user)
+        .map_or(App::ReadWrite, |u| u.app);
     if app == App::NotEnrolled || (route == "GET /2/users/:id/tweets" && s.quirks.timeline_forbidden) {
         return Err(client_forbidden());
     }
@@ -798,7 +819,13 @@ fn limited(s: &mut State, route: &str, user: &str, req: &Request) -> Response {
     };
     // The app's own 24-hour limit on posts, shared by all its users.
     let app = if daily {
-        s.app_daily.map(|(left, reset)| if reset <= now { (APP_TWEETS_PER_DAY, now + TimeDelta::hours(24)) } else { (left, reset) })
+        s.app_daily.map(|(left, reset)| {
+            if reset <= now {
+                (APP_TWEETS_PER_DAY, now + TimeDelta::hours(24))
+            } else {
+                (left, reset)
+            }
+        })
     } else {
         None
     };
@@ -931,8 +958,7 @@ fn create_post(s: &mut State, user: &str, req: &Request) -> Result<Response, Res
     }
     // "Duplicate content" looks at the account's recent posts, not forever.
     let recent = s.clock.now() - s.quirks.duplicate_window;
-    if s
-        .posts
+    if s.posts
         .iter()
         .any(|p| p.author == user && !p.deleted && p.text == text && p.created_at >= recent)
     {
@@ -962,7 +988,11 @@ fn create_post(s: &mut State, user: &str, req: &Request) -> Result<Response, Res
 /// `entities.urls` entry that says so.
 fn media_link(s: &State, p: &Post) -> Option<(String, Value)> {
     let first = p.media_ids.first()?;
-    let username = s.users.iter().find(|u| u.id == p.author).map_or("i", |u| u.username.as_str());
+    let username = s
+        .users
+        .iter()
+        .find(|u| u.id == p.author)
+        .map_or("i", |u| u.username.as_str());
     let slug = URL_SAFE_NO_PAD.encode(Sha256::digest(format!("media {}", p.id).as_bytes()));
     let url = format!("https://t.co/{}", &slug[..10]);
     let key = match s.media.get(first).map(|m| m.category.as_str()) {
@@ -1131,7 +1161,11 @@ fn timeline(s: &mut State, req: &Request) -> Result<Response, Response> {
 /// The first post of the thread a post belongs to.
 fn conversation_of(s: &State, p: &Post) -> String {
     let mut at = p;
-    while let Some(parent) = at.in_reply_to.as_ref().and_then(|r| s.posts.iter().find(|q| &q.id == r)) {
+    while let Some(parent) = at
+        .in_reply_to
+        .as_ref()
+        .and_then(|r| s.posts.iter().find(|q| &q.id == r))
+    {
         at = parent;
     }
     at.id.clone()

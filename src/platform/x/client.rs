@@ -578,7 +578,12 @@ impl XClient {
     /// little before `where_.since`. X's timeline lags behind its posts, so
     /// a miss is read again, `LOOKUPS` times in all, `settle_wait` apart,
     /// before herald concludes the post is not there.
-    async fn find_post(&self, user_id: &str, part: &OutgoingPart, where_: &Where<'_>) -> Result<Option<String>, PublishError> {
+    async fn find_post(
+        &self,
+        user_id: &str,
+        part: &OutgoingPart,
+        where_: &Where<'_>,
+    ) -> Result<Option<String>, PublishError> {
         let mut query = vec![
             ("max_results", "100".to_string()),
             (
