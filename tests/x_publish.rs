@@ -337,6 +337,41 @@ async fn a_crash_after_the_post_was_made_is_reconciled_after_the_restart() {
 }
 
 #[tokio::test]
+async fn a_crash_between_xs_create_and_heralds_record_of_a_post_with_media_publishes_once() {
+    let (env, fake, user) = news_on_x().await;
+    std::fs::write(env.path("news", "photo.png"), b"\x89PNG\r\n\x1a\nfake image").unwrap();
+    env.drop_post(
+        "news",
+        "crash.json",
+        r#"{"text": "再起動の前に 写真つき", "media": [{"path": "photo.png", "alt": "写真"}]}"#,
+    );
+    env.clock.set(utc("2026-12-01T01:00:00Z"));
+    let inner = herald::platform::x::XClient::connect(
+        &env.config,
+        &env.config.accounts["news"],
+        std::sync::Arc::new(env.clock.clone()),
+    )
+    .unwrap();
+    let daemon = env.daemon_with("news", std::sync::Arc::new(CrashAfterPost { inner }));
+    let _ = daemon.run_once().await;
+    assert_eq!(fake.posts(&user).len(), 1, "X made the post");
+    assert_eq!(env.delivery_of("crash.json")[0].state, State::Publishing);
+
+    // The restart finds the interrupted attempt; X shows the post's text
+    // with its media link appended, and herald still recognises it.
+    env.run_at(utc("2026-12-01T01:00:30Z")).await;
+    let d = &env.delivery_of("crash.json")[0];
+    assert_eq!(d.state, State::Published, "{:?}", d.reason);
+    assert_eq!(fake.posts(&user).len(), 1, "no second post");
+    assert_eq!(count(&fake, "POST", "/2/tweets"), 1);
+    assert_eq!(count(&fake, "POST", "/2/media/upload"), 1, "no second upload");
+    assert_eq!(
+        d.published.as_ref().unwrap().remote_ids,
+        vec![fake.posts(&user)[0].id.clone()]
+    );
+}
+
+#[tokio::test]
 async fn a_video_x_cannot_process_is_rejected_with_the_reason() {
     let (env, fake, user) = news_on_x().await;
     fake.fail_processing();
