@@ -527,3 +527,79 @@ async fn a_three_part_thread_with_two_images_whose_second_answer_is_lost_is_publ
     );
     assert_eq!(d.parts_done.len(), 3);
 }
+
+// Limits X enforces on media: found before any upload.
+
+#[tokio::test]
+async fn media_x_would_refuse_is_rejected_at_ingest_before_any_upload() {
+    let (env, fake, user) = news_on_x().await;
+    for i in 1..=5 {
+        image(&env, &format!("p{i}.png"));
+    }
+    std::fs::write(env.path("news", "anim.gif"), b"GIF89a fake animation").unwrap();
+    env.drop_post(
+        "news",
+        "five.json",
+        r#"{"text": "五枚",
+  "media": [{"path": "p1.png", "alt": "1"}, {"path": "p2.png", "alt": "2"}, {"path": "p3.png", "alt": "3"},
+            {"path": "p4.png", "alt": "4"}, {"path": "p5.png", "alt": "5"}]}"#,
+    );
+    env.drop_post(
+        "news",
+        "mixed.json",
+        r#"{"text": "混在", "media": [{"path": "p1.png", "alt": "写真"}, {"path": "anim.gif", "alt": "動き"}]}"#,
+    );
+    env.drop_post(
+        "news",
+        "alt.json",
+        format!(
+            r#"{{"text": "長い説明", "media": [{{"path": "p2.png", "alt": "{}"}}]}}"#,
+            "あ".repeat(1001)
+        ),
+    );
+    env.run_at(utc(T0)).await;
+    for (file, says) in [
+        ("five.json", "at most 4 photos"),
+        ("mixed.json", "never together"),
+        ("alt.json", "1001 characters"),
+    ] {
+        let d = only(&env, file);
+        assert_eq!(d.state, State::Rejected, "{file}: {}", reason(&d));
+        assert!(reason(&d).contains(says), "{file}: {}", reason(&d));
+        let note = env.read("news", &format!("rejected/{file}.herald.txt"));
+        assert!(note.contains(says), "the owner's note says why: {note}");
+    }
+    assert_eq!(fake.requests_to("POST /2/media/upload"), 0, "nothing uploaded");
+    assert!(fake.posts(&user).is_empty());
+}
+
+#[tokio::test]
+async fn check_reports_media_x_would_refuse_with_line_and_column() {
+    let (env, _fake, _user) = news_on_x().await;
+    for i in 1..=5 {
+        image(&env, &format!("p{i}.png"));
+    }
+    let file = env.path("news", "five.json");
+    std::fs::write(
+        &file,
+        r#"{"text": "五枚",
+  "media": [{"path": "p1.png", "alt": "1"}, {"path": "p2.png", "alt": "2"}, {"path": "p3.png", "alt": "3"},
+            {"path": "p4.png", "alt": "4"}, {"path": "p5.png", "alt": "5"}]}"#,
+    )
+    .unwrap();
+    let (code, out, err) = env.run_cli("check", &["--format", "json", file.to_str().unwrap()]);
+    assert_ne!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(v["verdict"], "block", "{v}");
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "x-media")
+        .expect("a media finding");
+    assert_eq!(f["line"], 3, "{f}");
+    assert_eq!(f["column"], 55, "where p5.png is named: {f}");
+    let (_, human, _) = env.run_cli("check", &[file.to_str().unwrap()]);
+    assert!(human.contains("line 3, column 55 of the file"), "{human}");
+    assert!(human.contains("Keep four photos"), "says what to do: {human}");
+}

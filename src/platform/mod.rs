@@ -280,3 +280,64 @@ pub fn metric_for(config: &Config, platform: PlatformKind) -> Box<dyn TextMetric
         }),
     }
 }
+
+/// What the platform would refuse (or ignore) in a post's media, as
+/// findings of rule `x-media` (block when the platform would refuse the
+/// post, warn when it would only ignore something). Their line and column
+/// are where the media file is named in the post file (`file_text`), not
+/// in the part's text; start and end are 0. Only X has such limits here.
+pub fn media_findings(
+    platform: PlatformKind,
+    post: &crate::queue::Post,
+    file_text: &str,
+) -> Vec<crate::guidelines::Finding> {
+    if platform != PlatformKind::X {
+        return Vec::new();
+    }
+    let parts: Vec<Vec<x::media::MediaEntry<'_>>> = post
+        .parts
+        .iter()
+        .map(|p| {
+            p.media
+                .iter()
+                .map(|m| x::media::MediaEntry {
+                    name: &m.relative,
+                    path: &m.path,
+                    alt: m.alt.as_deref(),
+                })
+                .collect()
+        })
+        .collect();
+    x::media::media_problems(&parts)
+        .into_iter()
+        .map(|p| {
+            // The n-th time this part names the file, counting earlier parts.
+            let before: usize = post.parts[..p.part]
+                .iter()
+                .map(|q| q.media.iter().filter(|m| m.relative == p.name).count())
+                .sum();
+            let at = file_text
+                .match_indices(p.name.as_str())
+                .nth(before)
+                .map(|(i, _)| crate::source::Position::of_offset(file_text, i))
+                .unwrap_or(crate::source::Position { line: 1, column: 1 });
+            crate::guidelines::Finding {
+                rule: x::media::MEDIA_RULE.to_string(),
+                severity: if p.refused {
+                    crate::config::Severity::Block
+                } else {
+                    crate::config::Severity::Warn
+                },
+                part: p.part,
+                start: 0,
+                end: 0,
+                line: at.line,
+                column: at.column,
+                matched: p.name,
+                message: p.message,
+                suggestion: Some(p.suggestion),
+                replacement: None,
+            }
+        })
+        .collect()
+}

@@ -641,7 +641,12 @@ impl XClient {
                 .await?;
             media_id(&answer, &name)?
         };
-        if let Some(alt) = media.alt.as_deref().filter(|a| !a.is_empty()) {
+        // X takes alt text for images and GIFs only (see `media`).
+        if let Some(alt) = media
+            .alt
+            .as_deref()
+            .filter(|a| !a.is_empty() && requests::takes_alt_text(kind))
+        {
             let body = requests::alt_text(&id, alt);
             self.call(Method::POST, "/2/media/metadata", &[], Some(&body), false)
                 .await?;
