@@ -72,7 +72,9 @@ pub(crate) fn parse_time(text: &str, tz: Tz) -> Result<DateTime<Utc>, ExitCode> 
     let t = text.trim();
     if let Ok(d) = humantime::parse_duration(t) {
         if let Ok(d) = chrono::TimeDelta::from_std(d) {
-            return Ok(Utc::now() - d);
+            let now =
+                crate::schedule::clock::command_line_now().map_err(|e| super::fail(2, &anyhow::anyhow!("{e}")))?;
+            return Ok(now - d);
         }
     }
     let with_time = if t.len() == 10 {

@@ -125,19 +125,20 @@ fn check_file<'c>(config: &'c Config, args: &CheckArgs, extra: &Extra, file: &Pa
         Err(error) => return Outcome::Unreadable { account: None, error },
     };
     let now = match &args.now {
-        Some(text) => match parse_instant(text, account.time_zone) {
-            Ok(t) => t,
-            Err(m) => {
-                return Outcome::Unreadable {
-                    account: Some(account),
-                    error: PostError {
-                        position: None,
-                        message: format!("--now: {m}"),
-                    },
-                }
+        Some(text) => parse_instant(text, account.time_zone).map_err(|m| format!("--now: {m}")),
+        None => crate::schedule::clock::command_line_now(),
+    };
+    let now = match now {
+        Ok(t) => t,
+        Err(message) => {
+            return Outcome::Unreadable {
+                account: Some(account),
+                error: PostError {
+                    position: None,
+                    message,
+                },
             }
-        },
-        None => Utc::now(),
+        }
     };
     let folder = file
         .parent()

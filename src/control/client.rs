@@ -241,11 +241,12 @@ fn run_with(config: &Config, store: &Store, request: Request) -> Result<Response
     }
     let audit = Audit::open(&config.daemon.state_dir);
     let busy = HashSet::new();
+    let now = crate::schedule::clock::command_line_now().map_err(ClientError::Other)?;
     let ctx = Context {
         config,
         store,
         audit: &audit,
-        now: chrono::Utc::now(),
+        now,
         actor: Actor::current_user(),
         platforms: &platforms,
         busy: &busy,

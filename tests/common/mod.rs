@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use herald::config::Config;
 use herald::daemon::Daemon;
 use herald::platform::Platform;
-use herald::schedule::ManualClock;
+use herald::schedule::{Clock, ManualClock};
 use herald::store::{Delivery, Store};
 
 mod skip;
@@ -162,6 +162,8 @@ impl Env {
             .arg("--config")
             .arg(&self.config.path)
             .args(args)
+            // The test's clock, not today's date (see admin_harness::herald_cmd).
+            .env(herald::schedule::clock::NOW_VAR, self.clock.now().to_rfc3339())
             .output()
             .expect("herald runs");
         (
@@ -176,7 +178,9 @@ impl Env {
     }
 }
 
-/// Dates a file back so it counts as completely written.
+/// Dates a file back so it counts as completely written. Against the wall
+/// clock, not the test's: herald compares a file's modification time (which
+/// the file system takes from the wall clock) with the wall clock.
 pub fn settle(path: &Path) {
     let past = filetime::FileTime::from_system_time(SystemTime::now() - Duration::from_secs(60));
     filetime::set_file_mtime(path, past).unwrap();
