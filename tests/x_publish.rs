@@ -250,6 +250,34 @@ async fn a_lost_answer_in_part_two_is_found_and_the_thread_continues_at_part_thr
 #[tokio::test]
 async fn server_errors_are_retried_with_backoff_and_then_fail() {
     let (env, fake, user) = news_on_x().await;
+    // An upload that fails changed nothing on X: retried, then failed.
+    for _ in 0..herald::daemon::MAX_ATTEMPTS {
+        fake.inject("POST /2/media/upload", Fault::Status(503));
+    }
+    std::fs::write(env.path("news", "photo.png"), b"\x89PNG\r\n\x1a\nfake image").unwrap();
+    env.drop_post(
+        "news",
+        "e.json",
+        r#"{"text": "障害中", "media": [{"path": "photo.png", "alt": "写真"}]}"#,
+    );
+    let mut t = utc("2026-12-01T01:00:00Z");
+    for _ in 0..herald::daemon::MAX_ATTEMPTS {
+        env.run_at(t).await;
+        if let Some(next) = env.next_due() {
+            assert!(next > t, "a retry waits");
+            t = next;
+        }
+    }
+    let d = &env.delivery_of("e.json")[0];
+    assert_eq!(d.state, State::Failed);
+    assert_eq!(d.attempts.len() as u32, herald::daemon::MAX_ATTEMPTS);
+    assert!(fake.posts(&user).is_empty());
+    assert_eq!(count(&fake, "POST", "/2/tweets"), 0);
+}
+
+#[tokio::test]
+async fn server_errors_on_a_create_are_reconciled_each_time_and_end_held_as_outcome_unknown() {
+    let (env, fake, user) = news_on_x().await;
     for _ in 0..herald::daemon::MAX_ATTEMPTS {
         fake.inject("POST /2/tweets", Fault::Status(503));
     }
@@ -263,9 +291,22 @@ async fn server_errors_are_retried_with_backoff_and_then_fail() {
         }
     }
     let d = &env.delivery_of("e.md")[0];
-    assert_eq!(d.state, State::Failed);
+    // X does not say whether a create that answered 5xx made the post:
+    // never `failed` (which reads as "nothing is out"), but held.
+    assert_eq!(d.state, State::Held, "{:?}", d.reason);
+    assert!(
+        d.reason.as_deref().unwrap().starts_with("outcome unknown"),
+        "{:?}",
+        d.reason
+    );
     assert_eq!(d.attempts.len() as u32, herald::daemon::MAX_ATTEMPTS);
     assert!(fake.posts(&user).is_empty());
+    let reads = count(&fake, "GET", &format!("/2/users/{user}/tweets"));
+    assert_eq!(
+        reads as u32,
+        3 * (herald::daemon::MAX_ATTEMPTS - 1),
+        "each retry looked first"
+    );
 }
 
 #[tokio::test]
