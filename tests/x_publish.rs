@@ -247,6 +247,19 @@ async fn a_lost_answer_in_part_two_is_found_and_the_thread_continues_at_part_thr
     assert_eq!(env.delivery_of("t.json")[0].state, State::Published);
 }
 
+/// Runs the daemon at each retry's due time, from 01:00 UTC, as many times
+/// as herald attempts a delivery.
+async fn run_every_attempt(env: &common::Env) {
+    let mut t = utc("2026-12-01T01:00:00Z");
+    for _ in 0..herald::daemon::MAX_ATTEMPTS {
+        env.run_at(t).await;
+        if let Some(next) = env.next_due() {
+            assert!(next > t, "a retry waits");
+            t = next;
+        }
+    }
+}
+
 #[tokio::test]
 async fn server_errors_are_retried_with_backoff_and_then_fail() {
     let (env, fake, user) = news_on_x().await;
@@ -260,14 +273,7 @@ async fn server_errors_are_retried_with_backoff_and_then_fail() {
         "e.json",
         r#"{"text": "障害中", "media": [{"path": "photo.png", "alt": "写真"}]}"#,
     );
-    let mut t = utc("2026-12-01T01:00:00Z");
-    for _ in 0..herald::daemon::MAX_ATTEMPTS {
-        env.run_at(t).await;
-        if let Some(next) = env.next_due() {
-            assert!(next > t, "a retry waits");
-            t = next;
-        }
-    }
+    run_every_attempt(&env).await;
     let d = &env.delivery_of("e.json")[0];
     assert_eq!(d.state, State::Failed);
     assert_eq!(d.attempts.len() as u32, herald::daemon::MAX_ATTEMPTS);
@@ -282,14 +288,7 @@ async fn server_errors_on_a_create_are_reconciled_each_time_and_end_held_as_outc
         fake.inject("POST /2/tweets", Fault::Status(503));
     }
     env.drop_post("news", "e.md", "障害中\n");
-    let mut t = utc("2026-12-01T01:00:00Z");
-    for _ in 0..herald::daemon::MAX_ATTEMPTS {
-        env.run_at(t).await;
-        if let Some(next) = env.next_due() {
-            assert!(next > t, "a retry waits");
-            t = next;
-        }
-    }
+    run_every_attempt(&env).await;
     let d = &env.delivery_of("e.md")[0];
     // X does not say whether a create that answered 5xx made the post:
     // never `failed` (which reads as "nothing is out"), but held.
