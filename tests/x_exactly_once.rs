@@ -603,3 +603,51 @@ async fn check_reports_media_x_would_refuse_with_line_and_column() {
     assert!(human.contains("line 3, column 55 of the file"), "{human}");
     assert!(human.contains("Keep four photos"), "says what to do: {human}");
 }
+
+#[tokio::test]
+async fn an_account_hold_is_released_when_a_post_of_the_account_goes_through() {
+    let (env, fake, user) = news_on_x().await;
+    fake.set_app(&user, App::ReadOnly);
+    env.drop_post("news", "a.md", "一つ目\n");
+    env.drop_post("news", "b.md", "二つ目\n");
+    env.clock.set(utc(T0));
+    // One daemon throughout: no start-up in between releases anything.
+    let mut daemon = env.daemon();
+    daemon.pass().await.unwrap();
+    let held: Vec<Delivery> = daemon
+        .store()
+        .deliveries()
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.state == State::Held)
+        .collect();
+    assert_eq!(held.len(), 2, "{held:?}");
+
+    // Fixed on X's side; an admin retries one; it goes through, and the
+    // other is released with it.
+    fake.set_app(&user, App::ReadWrite);
+    let audit = herald::audit::Audit::open(&env.config.daemon.state_dir);
+    let ctx = herald::control::admin::Context {
+        config: &env.config,
+        store: daemon.store(),
+        audit: &audit,
+        now: utc(T0),
+        actor: herald::audit::Actor::person(65534),
+        platforms: &Default::default(),
+        busy: &Default::default(),
+        daemon: None,
+    };
+    let answer = herald::control::admin::handle(
+        &ctx,
+        herald::control::Request::Retry {
+            delivery: held[0].id.clone(),
+        },
+    )
+    .await;
+    assert!(matches!(answer, herald::control::Response::Ok { .. }), "{answer:?}");
+    daemon.pass().await.unwrap();
+    daemon.pass().await.unwrap();
+    let states: Vec<State> = daemon.store().deliveries().unwrap().iter().map(|d| d.state).collect();
+    assert_eq!(states, vec![State::Published, State::Published]);
+    assert_eq!(fake.posts(&user).len(), 2);
+}

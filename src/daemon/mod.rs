@@ -44,6 +44,12 @@ pub(crate) struct Shared {
     telemetry: Arc<crate::metrics::Metrics>,
     /// The audit log (control helper): the daemon's own events.
     audit: crate::audit::Audit,
+    /// Accounts whose deliveries this run held because of the account (a
+    /// refusal of the whole account, re-authorization): a post of theirs
+    /// that goes through releases them. Holds from before the start were
+    /// released (or kept, while marked) at start, so memory suffices, and a
+    /// publication costs no scan of the store. Kept across reloads.
+    held_accounts: Arc<std::sync::Mutex<HashSet<String>>>,
 }
 
 /// What a `--once` run did, for the CLI to print.
@@ -138,6 +144,7 @@ impl Daemon {
             guidelines,
             metrics,
             telemetry: Arc::new(crate::metrics::Metrics::new()),
+            held_accounts: Default::default(),
         };
         let metrics_listener = match shared.config.metrics.listen {
             Some(addr) => {

@@ -286,12 +286,25 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
     shared.store.put_delivery(&d)?;
     // Invariant 1: the result is durable before the file moves.
     shared.store.flush().await?;
+    let held_before = shared.held_accounts.lock().expect("not poisoned").contains(&d.account);
     if let Some(reason) = account_refused {
+        shared
+            .held_accounts
+            .lock()
+            .expect("not poisoned")
+            .insert(d.account.clone());
         let shared = shared.clone();
         let account_id = d.account.clone();
         let _ = tokio::task::spawn_blocking(move || hold_account(&shared, &account_id, &reason, now)).await;
-    } else if succeeded {
+    } else if d.state == State::Held && is_account_hold(&d) {
+        shared
+            .held_accounts
+            .lock()
+            .expect("not poisoned")
+            .insert(d.account.clone());
+    } else if succeeded && held_before {
         // A post went through: whatever held the account is fixed.
+        shared.held_accounts.lock().expect("not poisoned").remove(&d.account);
         let shared = shared.clone();
         let account_id = d.account.clone();
         let _ = tokio::task::spawn_blocking(move || {
