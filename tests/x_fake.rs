@@ -301,3 +301,44 @@ async fn a_confidential_client_refreshes_its_token_with_http_basic() {
     assert!(fake.posts(&user2).is_empty());
     assert_eq!(fake.basic_token_requests(), 1, "the wrong secret was refused");
 }
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LengthVector {
+    text: String,
+    weighted_length: usize,
+}
+
+#[test]
+fn the_fakes_own_length_count_matches_the_golden_vectors() {
+    let vectors: Vec<LengthVector> =
+        serde_json::from_str(include_str!("data/x/length_vectors.json")).expect("length_vectors.json parses");
+    let known: Vec<&str> = fake::length::KNOWN_DIFFERENCES.iter().map(|(t, _)| *t).collect();
+    let mut wrong = Vec::new();
+    let mut differs = Vec::new();
+    for v in &vectors {
+        let got = fake::length::weighted_length(&v.text);
+        if known.contains(&v.text.as_str()) {
+            differs.push(&v.text);
+            assert_ne!(
+                got, v.weighted_length,
+                "{:?} is listed as a known difference but agrees",
+                v.text
+            );
+        } else if got != v.weighted_length {
+            wrong.push(format!(
+                "{:?}: twitter-text {}, the fake {got}",
+                v.text, v.weighted_length
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} differ:\n{}",
+        wrong.len(),
+        vectors.len(),
+        wrong.join("\n")
+    );
+    assert_eq!(differs.len(), known.len(), "every known difference is a golden vector");
+    assert!(vectors.len() - known.len() >= 250);
+}

@@ -1,11 +1,16 @@
 //! A faithful fake of X API v2 for what herald uses, on 127.0.0.1 at a
-//! random port. It checks what X checks — OAuth 1.0a signatures (with our
-//! verifier) and bearer tokens, bodies against X's OpenAPI description
-//! (unknown fields are 400), the 280 weighted length, duplicate text per
-//! account, reply targets, media states — and answers with X's statuses,
-//! headers (`x-rate-limit-*`, `x-user-limit-24hour-*`) and bodies. Tests can
-//! inject faults: 5xx, an answer delayed past the client's timeout, a dropped
-//! connection, and an answer lost after the post was made.
+//! random port. It checks what X checks — OAuth 1.0a signatures (with its
+//! own verifier, `fake::oauth1`) and bearer tokens with their scopes, app
+//! permissions and enrolment, bodies against X's OpenAPI description
+//! (unknown fields are 400), the 280 weighted length (its own count,
+//! `fake::length`), duplicate text among the account's recent posts, reply
+//! targets, media states — and answers with X's statuses, headers
+//! (`x-rate-limit-*`, `x-user-limit-24hour-*`, `x-app-limit-24hour-*`) and
+//! problem bodies. Tests can inject faults (5xx, an answer delayed past the
+//! client's timeout, a dropped connection, an answer lost or a 5xx after the
+//! post was made) and switch X's behaviours ([`Quirks`]: the media t.co link
+//! in returned text, reply and timeline lag, a timeline the access level
+//! cannot read, the OpenAPI spelling `referenced_posts`, usage caps).
 #![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
@@ -929,8 +934,8 @@ fn create_post(s: &mut State, user: &str, req: &Request) -> Result<Response, Res
     if text.is_empty() && media_ids.is_empty() {
         return Err(invalid_request(&["text: Post text or media is required.".into()]));
     }
-    let measured = herald::platform::x::length::weighted_length(&text);
-    if measured.weighted > herald::platform::x::length::X_MAX_WEIGHTED_LENGTH {
+    // The fake's own count (`fake::length`), never herald's.
+    if super::length::weighted_length(&text) > super::length::LIMIT {
         return Err(problem(400, "Bad Request", TOO_LONG_DETAIL));
     }
     for id in &media_ids {
@@ -1034,13 +1039,13 @@ fn display_entities(text: &str) -> Vec<Value> {
 /// in characters of the shown text).
 fn displayed(text: &str) -> (String, Vec<Value>) {
     let escape = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    let measured = herald::platform::x::length::weighted_length(text);
+    let (normalized, urls) = super::length::urls(text);
     let mut out = String::new();
     let mut entities = Vec::new();
     let mut at = 0;
-    for url in &measured.urls {
-        out.push_str(&escape(&measured.normalized[at..url.start]));
-        let original = &measured.normalized[url.clone()];
+    for url in &urls {
+        out.push_str(&escape(&normalized[at..url.start]));
+        let original = &normalized[url.clone()];
         let slug = URL_SAFE_NO_PAD.encode(Sha256::digest(original.as_bytes()));
         let link = format!("https://t.co/{}", &slug[..10]);
         let start = out.chars().count();
@@ -1054,7 +1059,7 @@ fn displayed(text: &str) -> (String, Vec<Value>) {
         }));
         at = url.end;
     }
-    out.push_str(&escape(&measured.normalized[at..]));
+    out.push_str(&escape(&normalized[at..]));
     (out, entities)
 }
 
