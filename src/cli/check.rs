@@ -225,7 +225,11 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                 .position
                 .map(|p| format!(":{}:{}", p.line, p.column))
                 .unwrap_or_default();
-            out.push_str(&format!("{}{at}: cannot be read: {}\n", file.display(), error.message));
+            out.push_str(&format!(
+                "{}{at}: cannot be read: {}\n",
+                super::terminal::safe_line(&file.display().to_string()),
+                super::terminal::safe_line(&error.message)
+            ));
         }
         Outcome::Checked {
             account,
@@ -242,7 +246,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
             };
             out.push_str(&format!(
                 "{}: {summary} (account {}, {})\n",
-                file.display(),
+                super::terminal::safe_line(&file.display().to_string()),
                 account.id,
                 account.platform.name()
             ));
@@ -273,6 +277,9 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                 let span_end = f.end.min(line_end).max(f.start);
                 let pad: usize = text[line_start..f.start].chars().map(display_width).sum();
                 let carets: usize = text[f.start..span_end].chars().map(display_width).sum::<usize>().max(1);
+                // The owner's text, shown and not obeyed (one column per
+                // character, so the carets still fit).
+                let line_text = super::terminal::safe_line(line_text);
                 out.push_str(&format!(
                     "  part {}, line {}, column {}: {} [{}] {}\n",
                     f.part + 1,
@@ -280,7 +287,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                     f.column,
                     f.severity.name(),
                     f.rule,
-                    f.message
+                    super::terminal::safe_line(&f.message)
                 ));
                 out.push_str(&format!(
                     "    | {line_text}\n    | {}{}\n",
@@ -288,7 +295,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                     "^".repeat(carets)
                 ));
                 if let Some(s) = &f.suggestion {
-                    out.push_str(&format!("    = {s}\n"));
+                    out.push_str(&format!("    = {}\n", super::terminal::safe_line(s)));
                 }
             }
             for (i, p) in post.parts.iter().enumerate() {

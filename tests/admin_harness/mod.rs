@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use herald::daemon::Daemon;
 use herald::schedule::Clock;
-use herald::store::{Delivery, Store, StoreError};
+use herald::store::{Delivery, Store};
 
 use crate::common::Env;
 
@@ -122,14 +122,7 @@ pub fn herald(env: &Env, args: &[&str]) -> Out {
 /// Opens the store, waiting (bounded) while a store this process just
 /// dropped is still held by sled's background thread.
 pub fn store(env: &Env) -> Store {
-    for _ in 0..200 {
-        match Store::open(&env.config.store_path()) {
-            Ok(s) => return s,
-            Err(StoreError::Locked { .. }) => std::thread::sleep(Duration::from_millis(25)),
-            Err(e) => panic!("store: {e}"),
-        }
-    }
-    panic!("the store stayed locked");
+    env.store()
 }
 
 /// Every delivery, sorted like `Env::deliveries`.
