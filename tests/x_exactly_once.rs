@@ -35,7 +35,7 @@ fn reason(d: &Delivery) -> String {
 /// Asks what an admin asks (`herald retry`, `herald cancel`), in-process at
 /// `now` on the test's clock, while no daemon runs.
 async fn admin(env: &Env, now: DateTime<Utc>, request: herald::control::Request) -> herald::control::Response {
-    let store = herald::store::Store::open(&env.config.store_path()).unwrap();
+    let store = env.store();
     let audit = herald::audit::Audit::open(&env.config.daemon.state_dir);
     let ctx = herald::control::admin::Context {
         config: &env.config,
