@@ -282,6 +282,32 @@ async fn server_errors_are_retried_with_backoff_and_then_fail() {
 }
 
 #[tokio::test]
+async fn an_unknown_outcome_on_the_last_attempt_is_held_never_failed() {
+    let (env, fake, user) = news_on_x().await;
+    for _ in 1..herald::daemon::MAX_ATTEMPTS {
+        fake.inject("POST /2/media/upload", Fault::Status(503));
+    }
+    fake.inject("POST /2/tweets", Fault::LoseResponse);
+    std::fs::write(env.path("news", "photo.png"), b"\x89PNG\r\n\x1a\nfake image").unwrap();
+    env.drop_post(
+        "news",
+        "last.json",
+        r#"{"text": "最後の試み", "media": [{"path": "photo.png", "alt": "写真"}]}"#,
+    );
+    run_every_attempt(&env).await;
+    let d = &env.delivery_of("last.json")[0];
+    assert_eq!(d.attempts.len() as u32, herald::daemon::MAX_ATTEMPTS);
+    assert_eq!(fake.posts(&user).len(), 1, "the last attempt made the post");
+    assert_eq!(d.state, State::Held, "{:?}", d.reason);
+    assert!(
+        d.reason.as_deref().unwrap().starts_with("outcome unknown"),
+        "{:?}",
+        d.reason
+    );
+    assert!(d.unsure_since.is_some(), "a retry looks for it first");
+}
+
+#[tokio::test]
 async fn server_errors_on_a_create_are_reconciled_each_time_and_end_held_as_outcome_unknown() {
     let (env, fake, user) = news_on_x().await;
     for _ in 0..herald::daemon::MAX_ATTEMPTS {

@@ -150,6 +150,8 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
     // are held with the same reason, without a request each.
     let mut account_refused = None;
     let succeeded = result.is_ok();
+    // Whether, after this attempt, herald cannot tell if the post stands.
+    let unsure = matches!(result, Err(PublishError::Unknown(_))) || d.unsure_since.is_some();
     match result {
         Ok(p) => {
             attempt.outcome = Some(format!(
@@ -211,12 +213,14 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
         // Out of attempts while herald still does not know whether the post
         // stands: never fail it (a failed delivery looks like nothing is
         // out) and never post blind: an admin checks the account.
-        Err(PublishError::Transient(why)) | Err(PublishError::Unknown(why)) if d.unsure_since.is_some() => {
-            attempt.outcome = Some(why.clone());
+        Err(PublishError::Unknown(why)) | Err(PublishError::Transient(why)) if unsure => {
+            attempt.outcome = Some(format!("outcome unknown: {why}"));
+            d.unsure_since = d.unsure_since.or(Some(started_at));
             let reason = unknown_outcome_hold(&d, &format!("after {n} attempts herald still cannot tell ({why})"));
             d.transition(State::Held, Some(reason), now);
             tracing::error!(account = %d.account, delivery = %d.id, "outcome unknown after {n} attempts, held: {why}");
         }
+        // (An unknown outcome is always `unsure`, held above.)
         Err(PublishError::Transient(why)) | Err(PublishError::Unknown(why)) => {
             attempt.outcome = Some(why.clone());
             d.transition(
