@@ -602,6 +602,21 @@ async fn check_reports_media_x_would_refuse_with_line_and_column() {
     let (_, human, _) = env.run_cli("check", &[file.to_str().unwrap()]);
     assert!(human.contains("line 3, column 55 of the file"), "{human}");
     assert!(human.contains("Keep four photos"), "says what to do: {human}");
+    let (_, sarif, _) = env.run_cli("check", &["--format", "sarif", file.to_str().unwrap()]);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "x-media")
+        .expect("a media result")
+        .clone();
+    let region = &result["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].clone(), region["startColumn"].clone()),
+        (3.into(), 55.into()),
+        "{result}"
+    );
 }
 
 #[tokio::test]
