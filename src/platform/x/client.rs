@@ -1000,10 +1000,81 @@ mod tests {
     }
 
     #[test]
+    fn the_media_link_x_appends_is_taken_off_before_comparing() {
+        let post = serde_json::json!({
+            "id": "2", "text": "新しい店舗 https://t.co/AAAAAAAAAA https://t.co/BBBBBBBBBB",
+            "entities": {"urls": [
+                {"url": "https://t.co/AAAAAAAAAA", "expanded_url": "https://example.com/shop"},
+                {"url": "https://t.co/BBBBBBBBBB", "media_key": "3_1"}
+            ]}
+        });
+        assert_eq!(
+            text_without_media_links(&post, true),
+            "新しい店舗 https://t.co/AAAAAAAAAA"
+        );
+        // Without entities, only a post with media loses its last t.co link.
+        let bare = serde_json::json!({"id": "2", "text": "写真 https://t.co/BBBBBBBBBB"});
+        assert_eq!(text_without_media_links(&bare, true), "写真");
+        assert_eq!(text_without_media_links(&bare, false), "写真 https://t.co/BBBBBBBBBB");
+    }
+
+    #[test]
+    fn replies_are_matched_in_either_spelling_or_by_conversation() {
+        let part = OutgoingPart {
+            text: "二つ目".into(),
+            media: vec![],
+        };
+        let at = Where {
+            since: Utc::now(),
+            after_id: Some("1"),
+            reply_to: Some("1"),
+            root: Some("1"),
+        };
+        let live =
+            serde_json::json!({"id": "2", "text": "二つ目", "referenced_tweets": [{"type": "replied_to", "id": "1"}]});
+        let spec =
+            serde_json::json!({"id": "2", "text": "二つ目", "referenced_posts": [{"type": "replied_to", "id": "1"}]});
+        let conversation = serde_json::json!({"id": "2", "text": "二つ目", "conversation_id": "1"});
+        let elsewhere =
+            serde_json::json!({"id": "2", "text": "二つ目", "referenced_tweets": [{"type": "replied_to", "id": "9"}]});
+        let alone = serde_json::json!({"id": "2", "text": "二つ目", "conversation_id": "2"});
+        assert!(same_post(&live, &part, &at));
+        assert!(same_post(&spec, &part, &at));
+        assert!(same_post(&conversation, &part, &at));
+        assert!(!same_post(&elsewhere, &part, &at));
+        assert!(!same_post(&alone, &part, &at));
+    }
+
+    #[test]
+    fn account_wide_refusals_are_told_apart_from_refusals_of_one_post() {
+        let read_only = serde_json::json!({"title": "Forbidden", "status": 403, "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.", "type": "https://api.twitter.com/2/problems/oauth1-permissions"});
+        let why = account_wide_refusal("news", 403, &read_only).unwrap();
+        assert!(why.contains("Read and write") && why.contains("x-news.json"), "{why}");
+        let enrol = serde_json::json!({"title": "Client Forbidden", "reason": "client-not-enrolled", "type": "https://api.twitter.com/2/problems/client-forbidden"});
+        assert!(account_wide_refusal("news", 403, &enrol).unwrap().contains("Project"));
+        let dup = serde_json::json!({"detail": "You are not allowed to create a Tweet with duplicate content.", "type": "about:blank", "title": "Forbidden", "status": 403});
+        assert_eq!(account_wide_refusal("news", 403, &dup), None);
+        assert!(duplicate_content(&dup));
+    }
+
+    #[test]
+    fn an_apps_spent_24_hour_limit_outlasts_a_window_with_requests_left() {
+        let now = Utc.timestamp_opt(1_800_000_000, 0).unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-rate-limit-remaining", "99".parse().unwrap());
+        h.insert("x-rate-limit-reset", "1800000900".parse().unwrap());
+        h.insert("x-app-limit-24hour-remaining", "0".parse().unwrap());
+        h.insert("x-app-limit-24hour-reset", "1800050000".parse().unwrap());
+        assert_eq!(rate_limit_until(&h, now).timestamp(), 1_800_050_000);
+        assert_eq!(exhausted_until(&h, now).map(|t| t.timestamp()), Some(1_800_050_000));
+    }
+
+    #[test]
     fn rate_limit_until_takes_the_later_reset() {
         let mut h = HeaderMap::new();
         h.insert("x-rate-limit-reset", "1800000000".parse().unwrap());
-        let now = Utc::now();
+        // A fixed instant before the resets (no test depends on today's date).
+        let now = Utc.timestamp_opt(1_799_999_000, 0).unwrap();
         assert_eq!(rate_limit_until(&h, now).timestamp(), 1_800_000_000);
         h.insert("x-user-limit-24hour-remaining", "0".parse().unwrap());
         h.insert("x-user-limit-24hour-reset", "1800050000".parse().unwrap());
