@@ -78,6 +78,8 @@ pub fn error_class(e: &PublishError) -> &'static str {
         PublishError::Permanent(_) => "refused",
         PublishError::RateLimited { .. } => "rate_limited",
         PublishError::NeedsReauth(_) => "needs_reauth",
+        PublishError::AccountRefused(_) => "account_refused",
+        PublishError::NeedsAdmin(_) => "needs_admin",
     }
 }
 

@@ -29,8 +29,8 @@ use crate::platform::{self, Platform};
 use crate::schedule::{is_stale, lateness_of, out_of_quiet_hours, paced, Clock};
 use crate::store::{Delivery, State, Store, StoreError};
 
-pub(crate) use publish::is_reauth_hold;
 pub use publish::{backoff, MAX_ATTEMPTS};
+pub(crate) use publish::{is_reauth_hold, is_retryable_hold, is_unknown_outcome_hold};
 
 /// What the publishing tasks share with the loop. Read-only but for the store.
 pub(crate) struct Shared {
@@ -44,6 +44,12 @@ pub(crate) struct Shared {
     telemetry: Arc<crate::metrics::Metrics>,
     /// The audit log (control helper): the daemon's own events.
     audit: crate::audit::Audit,
+    /// Accounts whose deliveries this run held because of the account (a
+    /// refusal of the whole account, re-authorization): a post of theirs
+    /// that goes through releases them. Holds from before the start were
+    /// released (or kept, while marked) at start, so memory suffices, and a
+    /// publication costs no scan of the store. Kept across reloads.
+    held_accounts: Arc<std::sync::Mutex<HashSet<String>>>,
 }
 
 /// What a `--once` run did, for the CLI to print.
@@ -215,6 +221,7 @@ impl Daemon {
             guidelines,
             metrics,
             telemetry: Arc::new(crate::metrics::Metrics::new()),
+            held_accounts: Default::default(),
         };
         let metrics_listener = match shared.config.metrics.listen {
             Some(addr) => {

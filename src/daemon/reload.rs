@@ -103,6 +103,7 @@ fn prepare(config: Config, old: &Shared) -> Result<Shared, String> {
         metrics,
         telemetry: old.telemetry.clone(),
         audit: old.audit.clone(),
+        held_accounts: old.held_accounts.clone(),
     })
 }
 
