@@ -270,6 +270,8 @@ fn accounts(ctx: &Context<'_>, id: Option<&str>) -> Answer {
                 "reachable": problems.is_empty(),
                 "problems": problems,
                 "folder": a.folder,
+                "attested": a.attested.map(|d| d.to_string()),
+                "attestation": attestation_json(ctx, a),
             })
         })
         .collect();
@@ -278,7 +280,44 @@ fn accounts(ctx: &Context<'_>, id: Option<&str>) -> Answer {
         .filter(|a| !reachability_problems(a).is_empty())
         .map(|a| a.id.as_str())
         .collect();
-    Ok(json!({"accounts": list, "unreachable": unreachable}))
+    let due: Vec<&str> = selected
+        .iter()
+        .filter(|a| {
+            crate::alerts::attestation::standing(ctx.config.alerts.attestation.as_ref(), a, ctx.now)
+                .is_some_and(|s| !matches!(s, crate::alerts::attestation::Standing::Current { .. }))
+        })
+        .map(|a| a.id.as_str())
+        .collect();
+    Ok(json!({"accounts": list, "unreachable": unreachable, "attestation_due": due}))
+}
+
+/// An owner's attestation standing (`null` when the gate is off).
+fn attestation_json(ctx: &Context<'_>, a: &Account) -> Value {
+    use crate::alerts::attestation::Standing;
+    match crate::alerts::attestation::standing(ctx.config.alerts.attestation.as_ref(), a, ctx.now) {
+        None => Value::Null,
+        Some(s) => {
+            let (expires, days_left) = match s {
+                Standing::Current {
+                    good_through,
+                    days_left,
+                }
+                | Standing::DueSoon {
+                    good_through,
+                    days_left,
+                    ..
+                } => (Some(good_through), Some(days_left)),
+                Standing::Lapsed { good_through } => (Some(good_through), None),
+                Standing::Unrecorded => (None, None),
+            };
+            json!({
+                "state": s.name(),
+                "good_through": expires.map(|d| d.to_string()),
+                "days_left": days_left,
+                "posts_held": s.holds(),
+            })
+        }
+    }
 }
 
 fn delivery_row(ctx: &Context<'_>, d: &Delivery, stops: Option<&Stops>) -> Value {

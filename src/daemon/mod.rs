@@ -4,6 +4,7 @@
 //! the queue folders. `daemon::run(config, clock, shutdown)` is the whole
 //! daemon, which is what lets tests drive it in-process.
 
+pub(crate) mod alerts;
 mod ingest;
 pub mod notes;
 pub mod notify;
@@ -164,6 +165,8 @@ impl Daemon {
                 publish::release_reauth_holds(&shared, &account.id, because, shared.clock.now())?;
             }
         }
+        // Attestations renewed while herald was down.
+        alerts::release_attestation_holds(&shared, shared.clock.now())?;
         Ok(Daemon {
             shared: Arc::new(shared),
             cache: Default::default(),
@@ -222,6 +225,9 @@ impl Daemon {
         let shared = self.shared.clone();
         let busy = self.busy.clone();
         let (due, next, changed) = tokio::task::spawn_blocking(move || select_due(&shared, &busy, now)).await??;
+        // Reminders and notices of issue 17 (attestation, notifications).
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || alerts::on_tick(&shared, now)).await?;
         // Deliveries that changed state (stale ones) count as progress: the
         // next pass may plan what replaces them.
         let started = due.len() + changed;
@@ -533,6 +539,11 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
             continue;
         };
         if stops.blocks(&d, account) {
+            continue;
+        }
+        // The yearly attestation gate (issue 17): a lapsed owner's posts are held.
+        if alerts::hold_if_lapsed(shared, &mut d, account, now)? {
+            changed += 1;
             continue;
         }
         if busy.contains(&d.account) || chosen.iter().any(|c| c.account == d.account) {

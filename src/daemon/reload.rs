@@ -173,7 +173,16 @@ impl Daemon {
         self.cache.clear();
         let shared = self.shared.clone();
         let now = shared.clock.now();
-        match tokio::task::spawn_blocking(move || recheck(&shared, now)).await {
+        match tokio::task::spawn_blocking(move || {
+            // Renewed attestations release their holds first, so that the
+            // recheck sees those deliveries scheduled again.
+            if let Err(e) = super::alerts::release_attestation_holds(&shared, now) {
+                tracing::error!("releasing attestation holds after the reload: {e}");
+            }
+            recheck(&shared, now)
+        })
+        .await
+        {
             Ok(Ok((rechecked, changed))) => {
                 summary.rechecked = rechecked;
                 summary.changed = changed;
