@@ -11,3 +11,5 @@
 //!   budgets.
 
 pub mod attestation;
+pub mod jma;
+pub mod notify;

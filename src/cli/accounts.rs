@@ -63,6 +63,10 @@ fn show(v: &Value, one: bool) {
     if one {
         for a in accounts.as_array().into_iter().flatten() {
             for key in ENTRY {
+                // Only with the attestation gate on, or a date on record.
+                if key == "attested" && a[key].is_null() && a["attestation"].is_null() {
+                    continue;
+                }
                 let value = match &a[key] {
                     Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
                     other => text(other),

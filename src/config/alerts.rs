@@ -224,6 +224,8 @@ pub struct NotificationSettings {
     /// Where the credentials (`smtp.json`, `webhook-<name>.key`) are read
     /// when `$CREDENTIALS_DIRECTORY` is not set.
     pub credentials_dir: Option<PathBuf>,
+    /// A post published more than this after its time counts as late.
+    pub late_after: Duration,
 }
 
 impl Default for NotificationSettings {
@@ -237,6 +239,7 @@ impl Default for NotificationSettings {
             max_backoff: Duration::from_secs(3600),
             max_attempts: 12,
             credentials_dir: None,
+            late_after: Duration::from_secs(300),
         }
     }
 }
@@ -332,6 +335,7 @@ pub(super) struct RawNotifications {
     max_backoff: Option<Spanned<String>>,
     max_attempts: Option<u32>,
     credentials_dir: Option<Spanned<String>>,
+    late_after: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -624,6 +628,9 @@ pub(super) fn check(c: &Checker<'_>, raw: RawAlerts<'_>, accounts: &[String]) ->
             s.max_attempts = m.max(1);
         }
         s.credentials_dir = n.credentials_dir.as_ref().map(|d| c.resolve(d.get_ref()));
+        if let Some(l) = &n.late_after {
+            s.late_after = c.duration(l, "late_after")?;
+        }
         out.notifications = s;
     }
     if let Some(k) = raw.costs {

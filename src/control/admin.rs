@@ -65,7 +65,11 @@ pub async fn handle(ctx: &Context<'_>, request: Request) -> Response {
         Request::Resume { account } => resume(ctx, &account),
         Request::Freeze { reason } => freeze(ctx, &reason),
         Request::Thaw => thaw(ctx),
-        Request::DisasterHold { declare } => disaster_hold(ctx, declare),
+        Request::DisasterHold {
+            declare,
+            account,
+            source,
+        } => disaster_hold(ctx, declare, account.as_deref(), source),
         Request::Approve { delivery } => approve(ctx, &delivery),
         Request::Reject { delivery, reason } => reject(ctx, &delivery, &reason),
         Request::Cancel { delivery, reason } => cancel(ctx, &delivery, reason.as_deref()),
@@ -637,11 +641,37 @@ fn thaw(ctx: &Context<'_>) -> Answer {
     )
 }
 
-fn disaster_hold(ctx: &Context<'_>, declare: Option<String>) -> Answer {
-    let path = stops::disaster_hold_path(&ctx.config.daemon.state_dir);
+/// Declares or lifts a disaster hold, company-wide or for one account.
+/// A person's declaration always stands as asked. The disaster feed's
+/// (`source` set) never replaces a hold already declared, and its lift
+/// (a JMA cancellation) lifts only a hold the feed itself raised: lifting a
+/// person's hold stays a person's decision.
+fn disaster_hold(ctx: &Context<'_>, declare: Option<String>, scope: Option<&str>, source: Option<Value>) -> Answer {
+    if let Some(id) = scope {
+        account(ctx, id)?;
+    }
+    let path = stops::disaster_hold_path_for(&ctx.config.daemon.state_dir, scope);
+    let existing = stops::read_marker(&path);
+    let by_feed = source.is_some();
+    let event = || {
+        let e = Event::new("disaster-hold");
+        match scope {
+            Some(a) => e.account(a),
+            None => e,
+        }
+    };
     match declare {
         Some(reason) => {
             let reason = required(&reason, "a disaster hold")?;
+            if let (true, Some(existing)) = (by_feed, &existing) {
+                record(
+                    ctx,
+                    event().detail(json!({"declared": true, "already": true, "reason": reason, "source": source})),
+                )?;
+                return Ok(
+                    json!({"disaster_hold": stop_json(&Some(existing.clone())), "account": scope, "already": true}),
+                );
+            }
             let stop = Stop {
                 reason: reason.to_string(),
                 by: ctx.actor.clone(),
@@ -650,16 +680,27 @@ fn disaster_hold(ctx: &Context<'_>, declare: Option<String>) -> Answer {
             stops::set(&path, &stop).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             record(
                 ctx,
-                Event::new("disaster-hold").detail(json!({"declared": true, "reason": reason})),
+                event().detail(json!({"declared": true, "reason": reason, "source": source})),
             )?;
-            Ok(json!({"disaster_hold": stop_json(&Some(stop))}))
+            Ok(json!({"disaster_hold": stop_json(&Some(stop)), "account": scope, "already": false}))
         }
         None => {
+            if let (true, Some(existing)) = (by_feed, &existing) {
+                if existing.by != Actor::daemon() {
+                    record(
+                        ctx,
+                        event().detail(json!({"declared": true, "kept": "declared by a person", "source": source})),
+                    )?;
+                    return Ok(
+                        json!({"disaster_hold": stop_json(&Some(existing.clone())), "account": scope, "kept": true}),
+                    );
+                }
+            }
             let was = stops::lift(&path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
             if was {
-                record(ctx, Event::new("disaster-hold").detail(json!({"declared": false})))?;
+                record(ctx, event().detail(json!({"declared": false, "source": source})))?;
             }
-            Ok(json!({"disaster_hold": null, "was_declared": was}))
+            Ok(json!({"disaster_hold": null, "account": scope, "was_declared": was}))
         }
     }
 }

@@ -170,3 +170,478 @@ pub(super) fn attestation_reminders(shared: &Shared, now: DateTime<Utc>) -> Vec<
 pub(super) fn on_tick(shared: &Shared, now: DateTime<Utc>) {
     let _reminders = attestation_reminders(shared, now);
 }
+
+/// The daemon's notification desk: turns audited events into notices in
+/// the spool (at once, durably) and wakes the sender. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Notices {
+    inner: Arc<NoticesInner>,
+}
+
+struct NoticesInner {
+    state_dir: PathBuf,
+    /// The config of the moment (a reload replaces it): contacts, channels.
+    config: std::sync::RwLock<Arc<crate::config::Config>>,
+    store: crate::store::Store,
+    clock: Arc<dyn crate::schedule::Clock>,
+    telemetry: Arc<crate::metrics::Metrics>,
+    /// Wakes the sender when a notice is queued.
+    wake: tokio::sync::Notify,
+}
+
+use std::sync::Arc;
+
+use crate::alerts::notify::{self, Channel, Message, Notice};
+use crate::guidelines::Lang;
+
+impl Notices {
+    pub(crate) fn new(
+        config: &crate::config::Config,
+        store: crate::store::Store,
+        clock: Arc<dyn crate::schedule::Clock>,
+        telemetry: Arc<crate::metrics::Metrics>,
+    ) -> Notices {
+        Notices {
+            inner: Arc::new(NoticesInner {
+                state_dir: config.daemon.state_dir.clone(),
+                config: std::sync::RwLock::new(Arc::new(config.clone())),
+                store,
+                clock,
+                telemetry,
+                wake: tokio::sync::Notify::new(),
+            }),
+        }
+    }
+
+    fn config(&self) -> Arc<crate::config::Config> {
+        self.inner.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// After a reload: contacts and channels as the new config says.
+    pub(crate) fn update(&self, config: &crate::config::Config) {
+        *self.inner.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config.clone());
+        self.inner.wake.notify_one();
+    }
+
+    /// The audit observer: every line worth telling someone becomes notices.
+    pub(crate) fn observer(&self) -> crate::audit::Observer {
+        let me = self.clone();
+        Arc::new(move |entry: &crate::audit::Entry| me.observe(entry))
+    }
+
+    fn observe(&self, entry: &crate::audit::Entry) {
+        let config = self.config();
+        let settings = &config.alerts.notifications;
+        if !settings.any_channel() {
+            return;
+        }
+        let delivery = entry
+            .delivery
+            .as_deref()
+            .and_then(|id| self.inner.store.delivery(id).ok().flatten());
+        let Some((message, admin)) = message_for(entry, &config, delivery.as_ref()) else {
+            return;
+        };
+        if !settings.wants(message.event) {
+            return;
+        }
+        let account = message.account.as_deref().and_then(|a| config.accounts.get(a));
+        let contact = account.and_then(|a| a.contact.as_deref());
+        let now = self.inner.clock.now();
+        for (i, channel) in notify::channels(settings, contact, message.account.as_deref(), admin)
+            .into_iter()
+            .enumerate()
+        {
+            let n = Notice {
+                id: format!("{}-{}-{i}", entry.seq, message.event),
+                created_at: now,
+                event: message.event.to_string(),
+                account: message.account.clone(),
+                delivery: message.delivery.clone(),
+                lang: if message.lang == Lang::Ja { "ja" } else { "en" }.to_string(),
+                subject: message.subject.clone(),
+                text: message.text.clone(),
+                channel,
+                attempts: 0,
+                next_at: now,
+                last_error: None,
+            };
+            if let Err(e) = notify::enqueue(&self.inner.state_dir, &n) {
+                tracing::error!("cannot queue a notification ({}): {e}", n.subject);
+            }
+        }
+        self.inner.wake.notify_one();
+    }
+
+    /// Sends what is due, until the task is aborted. A channel that is down
+    /// only delays its own notices.
+    pub(crate) async fn run_sender(self) {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        loop {
+            let now = self.inner.clock.now();
+            let state_dir = self.inner.state_dir.clone();
+            let waiting = tokio::task::spawn_blocking(move || notify::pending(&state_dir))
+                .await
+                .unwrap_or_default();
+            let config = self.config();
+            let settings = &config.alerts.notifications;
+            let creds = notify::credentials_dir(settings, config.x.credentials_dir.as_deref());
+            let mut next: Option<DateTime<Utc>> = None;
+            for (path, n) in waiting {
+                if n.next_at > now {
+                    next = Some(next.map_or(n.next_at, |t| t.min(n.next_at)));
+                    continue;
+                }
+                let result = match &n.channel {
+                    Channel::Email { to } => match &settings.smtp {
+                        Some(smtp) => notify::send_email(smtp, creds.as_deref(), to, &n).await,
+                        None => Err("no [notifications.smtp] is configured any more".to_string()),
+                    },
+                    Channel::Webhook { name } => match settings.webhooks.iter().find(|w| &w.name == name) {
+                        Some(w) => notify::send_webhook(&http, w, creds.as_deref(), &n, now).await,
+                        None => Err(format!("no webhook \"{name}\" is configured any more")),
+                    },
+                };
+                let (state_dir, settings_owned) = (self.inner.state_dir.clone(), settings.clone());
+                let subject = n.subject.clone();
+                let outcome = tokio::task::spawn_blocking(move || match result {
+                    Ok(()) => std::fs::remove_file(&path).map(|_| notify::Sent::Done),
+                    Err(why) => {
+                        tracing::warn!(notice = %n.id, "a notification was not sent: {why}; it is retried");
+                        notify::failed(&state_dir, &settings_owned, &path, n, why, now)
+                    }
+                })
+                .await;
+                match outcome {
+                    Ok(Ok(notify::Sent::Done)) => self.inner.telemetry.count("herald_notifications_total", "sent", 1.0),
+                    Ok(Ok(notify::Sent::Retry(at))) => {
+                        self.inner.telemetry.count("herald_notifications_total", "retry", 1.0);
+                        next = Some(next.map_or(at, |t| t.min(at)));
+                    }
+                    Ok(Ok(notify::Sent::GivenUp)) => {
+                        self.inner
+                            .telemetry
+                            .count("herald_notifications_total", "given_up", 1.0);
+                        tracing::error!("a notification was given up after its last attempt ({subject}); it is kept in the spool's failed/ folder");
+                    }
+                    Ok(Err(e)) => tracing::error!("the notification spool: {e}"),
+                    Err(e) => tracing::error!("the notification spool: {e}"),
+                }
+            }
+            let until = next.unwrap_or_else(|| self.inner.clock.now() + chrono::TimeDelta::hours(1));
+            tokio::select! {
+                _ = self.inner.wake.notified() => {}
+                _ = self.inner.clock.sleep_until(until) => {}
+            }
+        }
+    }
+}
+
+/// The language of a notice: the post's (Japanese if it has kana), else
+/// the account's (`language`, else Japanese for an account in Japan's zone).
+fn language(config: &crate::config::Config, account: Option<&str>, d: Option<&Delivery>) -> Lang {
+    let kana = |c: char| matches!(c, '\u{3041}'..='\u{30FF}' | '\u{FF66}'..='\u{FF9F}');
+    if let Some(d) = d {
+        return if d.text.iter().any(|t| t.chars().any(kana)) {
+            Lang::Ja
+        } else {
+            Lang::En
+        };
+    }
+    match account.and_then(|a| config.accounts.get(a)) {
+        Some(a) => a.language.unwrap_or(if a.time_zone == chrono_tz::Asia::Tokyo {
+            Lang::Ja
+        } else {
+            Lang::En
+        }),
+        None => Lang::Ja,
+    }
+}
+
+/// What an audited event tells whom: the message, and whether the admins
+/// hear it (rather than, or besides, the account's contact).
+fn message_for(
+    entry: &crate::audit::Entry,
+    config: &crate::config::Config,
+    d: Option<&Delivery>,
+) -> Option<(Message, bool)> {
+    let account = entry.account.clone();
+    let acc = account.as_deref().unwrap_or("-");
+    let lang = language(config, account.as_deref(), d);
+    let file = d.map(|d| d.file.as_str()).unwrap_or("-");
+    let reason = d
+        .and_then(|d| d.reason.clone())
+        .or_else(|| entry.detail["reason"].as_str().map(String::from))
+        .unwrap_or_default();
+    let id = entry.delivery.clone().unwrap_or_default();
+    let state = entry.detail["state"].as_str().unwrap_or_default();
+    let say = |ja: String, en: String| lang.say(ja, en);
+    let post = |event: &'static str, ja_subject: &str, en_subject: &str, ja: &str, en: &str| {
+        Message {
+            event,
+            account: account.clone(),
+            delivery: entry.delivery.clone(),
+            lang,
+            subject: say(
+                format!("[herald] {ja_subject}: {acc}/{file}"),
+                format!("[herald] {en_subject}: {acc}/{file}"),
+            ),
+            text: say(
+                format!("アカウント {acc} の投稿 {file} は{ja}\n理由: {reason}\n配信ID: {id}（herald show {id}）\n投稿ファイルの横の .herald.txt にも説明があります。"),
+                format!("The post {file} of account {acc} {en}\nWhy: {reason}\nDelivery: {id} (herald show {id})\nThe .herald.txt note beside the post file says the same."),
+            ),
+        }
+    };
+    let m = match (entry.event.as_str(), state) {
+        ("schedule", "held") | ("stale", "held") => (
+            post("held", "投稿が保留されました", "Post held", "公開されず、管理者の判断を待っています。", "was not published: it waits for an admin."),
+            false,
+        ),
+        ("schedule", "rejected") | ("attempt-result", "rejected") | ("rejection", _) => (
+            post("rejected", "投稿は公開されません", "Post rejected", "公開されません。", "will not be published."),
+            false,
+        ),
+        ("attempt-result", "failed") => (
+            post("failed", "投稿の公開に失敗しました", "Post failed", "公開に失敗しました。", "could not be published."),
+            false,
+        ),
+        ("stale", "expired") => (
+            post("late", "投稿が時間切れになりました", "Post too late", "予定時刻を過ぎたため公開されませんでした。", "was not published: it was too late."),
+            false,
+        ),
+        ("publish", _) => {
+            let d = d?;
+            let at = d.published.as_ref()?.at;
+            let late = (at - d.scheduled_for).to_std().unwrap_or_default();
+            if late <= config.alerts.notifications.late_after {
+                return None;
+            }
+            let mins = late.as_secs() / 60;
+            let url = d.published.as_ref().and_then(|p| p.url.clone()).unwrap_or_default();
+            let mut m = post(
+                "late",
+                "投稿が遅れて公開されました",
+                "Post published late",
+                &format!("予定より{mins}分遅れて公開されました。{url}"),
+                &format!("was published {mins} minutes after its time. {url}"),
+            );
+            m.text = m.text.replace(&format!("\n理由: {reason}"), "").replace(&format!("\nWhy: {reason}"), "");
+            (m, false)
+        }
+        ("attempt-result", "held") if d.is_some_and(super::is_reauth_hold) => {
+            let platform = account
+                .as_deref()
+                .and_then(|a| config.accounts.get(a))
+                .map_or("x", |a| a.platform.name());
+            (
+                Message {
+                    event: "reauth",
+                    account: account.clone(),
+                    delivery: entry.delivery.clone(),
+                    lang,
+                    subject: say(
+                        format!("[herald] アカウント {acc} の再認証が必要です"),
+                        format!("[herald] Account {acc} needs re-authorization"),
+                    ),
+                    text: say(
+                        format!("アカウント {acc} のトークンが使えなくなりました（{reason}）。投稿は再認証まで保留されます。\n管理者の方へ: herald auth {platform} {acc} を実行してください。"),
+                        format!("The token of account {acc} no longer works ({reason}). Its posts are held until it is re-authorized.\nAdmins: run herald auth {platform} {acc} to fix it."),
+                    ),
+                },
+                true,
+            )
+        }
+        ("pause", _) => (
+            Message {
+                event: "paused",
+                account: account.clone(),
+                delivery: None,
+                lang,
+                subject: say(
+                    format!("[herald] アカウント {acc} の公開が一時停止されました"),
+                    format!("[herald] Publishing of account {acc} is paused"),
+                ),
+                text: say(
+                    format!("管理者 {} がアカウント {acc} の公開を一時停止しました。理由: {reason}\n再開されるまで投稿は公開されません。", entry.actor),
+                    format!("{} paused publishing of account {acc}. Why: {reason}\nNo post goes out until an admin resumes it.", entry.actor),
+                ),
+            },
+            false,
+        ),
+        ("attestation-reminder", _) => {
+            let a = config.accounts.get(account.as_deref()?)?;
+            let renew = config.alerts.attestation.as_ref().map(|s| s.renew.clone()).unwrap_or_default();
+            let warn = entry.detail["warn_days"].as_u64().unwrap_or(0);
+            let through = entry.detail["standing"]["good_through"].as_str().unwrap_or("-");
+            let (ja, en) = if warn == 0 {
+                (
+                    format!("{} さん、ガイドライン誓約の有効期限（{through}まで）が切れました。アカウント {acc} の投稿は更新まで保留されます。\n更新方法: {renew}", a.owner),
+                    format!("{}, your attestation of the guidelines ran out after {through}. Posts of account {acc} are held until you renew it.\nTo renew: {renew}", a.owner),
+                )
+            } else {
+                (
+                    format!("{} さん、ガイドライン誓約の有効期限は{through}までです（あと{warn}日以内）。期限を過ぎるとアカウント {acc} の投稿は保留されます。\n更新方法: {renew}", a.owner),
+                    format!("{}, your attestation of the guidelines is good through {through} (within {warn} days). After that, posts of account {acc} are held.\nTo renew: {renew}", a.owner),
+                )
+            };
+            (
+                Message {
+                    event: "attestation",
+                    account: account.clone(),
+                    delivery: None,
+                    lang,
+                    subject: say(
+                        format!("[herald] ガイドライン誓約の更新: {acc}"),
+                        format!("[herald] Guideline attestation due: {acc}"),
+                    ),
+                    text: say(ja, en),
+                },
+                false,
+            )
+        }
+        ("disaster-hold", _) if entry.detail["source"].is_object() && entry.detail["declared"] == true => {
+            let s = &entry.detail["source"];
+            (
+                Message {
+                    event: "disaster-hold",
+                    account: account.clone(),
+                    delivery: None,
+                    lang,
+                    subject: say(
+                        "[herald] 災害時の投稿保留を自動で宣言しました（気象庁）".to_string(),
+                        "[herald] Disaster hold raised by the JMA feed".to_string(),
+                    ),
+                    text: say(
+                        format!("気象庁の情報により災害時の投稿保留を宣言しました（対象: {}）。宣伝的な投稿は保留され、緊急の投稿は公開されます。\n{}\nEventID {} {}\n解除は管理者の判断です: herald disaster-hold lift", if acc == "-" { "全アカウント" } else { acc }, reason, s["event_id"].as_str().unwrap_or(""), s["link"].as_str().unwrap_or("")),
+                        format!("A JMA message raised the disaster hold (for {}). Promotional posts are held; emergency posts go out.\n{}\nEventID {} {}\nLifting it is an admin's decision: herald disaster-hold lift", if acc == "-" { "every account" } else { acc }, reason, s["event_id"].as_str().unwrap_or(""), s["link"].as_str().unwrap_or("")),
+                    ),
+                },
+                true,
+            )
+        }
+        ("disaster-hold-reminder", _) => (
+            Message {
+                event: "disaster-hold",
+                account: account.clone(),
+                delivery: None,
+                lang,
+                subject: say(
+                    "[herald] 災害時の投稿保留が続いています".to_string(),
+                    "[herald] The disaster hold still stands".to_string(),
+                ),
+                text: say(
+                    format!("{} から災害時の投稿保留が続いています（理由: {reason}）。herald は自動では解除しません。状況が許せば: herald disaster-hold lift", entry.detail["declared_at"].as_str().unwrap_or("")),
+                    format!("The disaster hold declared at {} still stands (why: {reason}). Herald never lifts it on its own; when the situation allows: herald disaster-hold lift", entry.detail["declared_at"].as_str().unwrap_or("")),
+                ),
+            },
+            true,
+        ),
+        ("budget-hold", _) => (
+            post("budget", "X の月間予算を超えるため保留", "Post held: X budget", "X の月間予算を超えるため保留されています。", "is held: it would exceed the month's budget for X."),
+            true,
+        ),
+        ("jma-feed-down", _) => (
+            Message {
+                event: "feed",
+                account: None,
+                delivery: None,
+                lang,
+                subject: say(
+                    "[herald] 気象庁フィードを取得できません".to_string(),
+                    "[herald] The JMA feed cannot be read".to_string(),
+                ),
+                text: say(
+                    format!("気象庁の防災情報フィードを取得できません: {}\n投稿の公開は続きます。災害時の投稿保留は手動で宣言できます: herald disaster-hold declare --reason ...", entry.detail["error"].as_str().unwrap_or("")),
+                    format!("The JMA disaster feed cannot be read: {}\nPublishing goes on. Declare the disaster hold by hand if needed: herald disaster-hold declare --reason ...", entry.detail["error"].as_str().unwrap_or("")),
+                ),
+            },
+            true,
+        ),
+        _ => return None,
+    };
+    Some(m)
+}
+
+/// Starts the disaster feed client when `[jma]` is enabled.
+pub(super) fn start_feed(
+    shared: &Shared,
+    calls: tokio::sync::mpsc::Sender<crate::control::server::Call>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let settings = shared.config.alerts.jma.clone()?;
+    let http = reqwest::Client::builder()
+        .user_agent(concat!(
+            "herald/",
+            env!("CARGO_PKG_VERSION"),
+            " (disaster hold; polls politely)"
+        ))
+        .build()
+        .ok()?;
+    tracing::info!(feeds = settings.feeds.len(), interval = %humantime::format_duration(settings.interval), "the JMA disaster feed is on");
+    let poller = super::disaster_feed::Poller {
+        settings,
+        state_dir: shared.config.daemon.state_dir.clone(),
+        clock: shared.clock.clone(),
+        audit: shared.audit.clone(),
+        telemetry: shared.telemetry.clone(),
+        calls,
+        http,
+    };
+    Some(tokio::spawn(poller.run()))
+}
+
+/// What `herald doctor` says of issue 17's parts: the disaster feed's
+/// health (a feed that is down is a warning: publishing never waits for
+/// it) and the notification spool.
+pub(crate) fn doctor_checks(config: &crate::config::Config, now: DateTime<Utc>) -> Vec<serde_json::Value> {
+    let check = |name: &str, status: &str, detail: String| serde_json::json!({"check": name, "status": status, "detail": detail});
+    let mut out = Vec::new();
+    let state_dir = &config.daemon.state_dir;
+    if let Some(jma) = &config.alerts.jma {
+        let memory = super::disaster_feed::FeedMemory::read(state_dir);
+        for feed in &jma.feeds {
+            let name = format!("disaster feed {feed}");
+            out.push(match memory.feeds.get(feed) {
+                None => check(&name, "warn", "not polled yet (the daemon polls it while it runs)".into()),
+                Some(s) if s.failures > 0 => check(
+                    &name,
+                    "warn",
+                    format!(
+                        "the last {} polls failed, the last at {}: {}. Publishing goes on; declare the disaster hold by hand if needed",
+                        s.failures,
+                        s.last_error_at.map_or("-".into(), |t| t.to_rfc3339()),
+                        s.last_error.as_deref().unwrap_or("")
+                    ),
+                ),
+                Some(s) => {
+                    let ago = s.last_ok.map(|t| (now - t).num_seconds());
+                    let stale = ago.is_some_and(|a| a > 10 * jma.interval.as_secs() as i64);
+                    check(
+                        &name,
+                        if stale { "warn" } else { "ok" },
+                        format!("last read {}s ago", ago.map_or("?".into(), |a| a.to_string())),
+                    )
+                }
+            });
+        }
+    }
+    if config.alerts.notifications.any_channel() {
+        let queued = notify::queued(state_dir);
+        let failed = std::fs::read_dir(notify::failed_dir(state_dir))
+            .map(|e| e.count())
+            .unwrap_or(0);
+        let status = if failed > 0 || queued > 50 { "warn" } else { "ok" };
+        out.push(check(
+            "notifications",
+            status,
+            format!(
+                "{queued} waiting in {}, {failed} given up in {}",
+                notify::spool_dir(state_dir).display(),
+                notify::failed_dir(state_dir).display()
+            ),
+        ));
+    }
+    out
+}

@@ -5,6 +5,7 @@
 //! daemon, which is what lets tests drive it in-process.
 
 pub(crate) mod alerts;
+mod disaster_feed;
 mod ingest;
 pub mod notes;
 pub mod notify;
@@ -45,6 +46,8 @@ pub(crate) struct Shared {
     telemetry: Arc<crate::metrics::Metrics>,
     /// The audit log (control helper): the daemon's own events.
     audit: crate::audit::Audit,
+    /// Notifications to owners and admins (issue 17), fed by the audit log.
+    notices: alerts::Notices,
 }
 
 /// What a `--once` run did, for the CLI to print.
@@ -130,15 +133,20 @@ impl Daemon {
         let store = open_store(&config.store_path())?;
         let (platforms, guidelines, metrics) = per_account(&config, &clock, |_| None)?;
         let permits = Arc::new(Semaphore::new(config.daemon.max_in_flight));
+        let telemetry = Arc::new(crate::metrics::Metrics::new());
+        let audit = crate::audit::Audit::open(&config.daemon.state_dir);
+        let notices = alerts::Notices::new(&config, store.clone(), clock.clone(), telemetry.clone());
+        audit.set_observer(notices.observer());
         let shared = Shared {
-            audit: crate::audit::Audit::open(&config.daemon.state_dir),
+            audit,
+            notices,
             config,
             clock,
             store,
             platforms,
             guidelines,
             metrics,
-            telemetry: Arc::new(crate::metrics::Metrics::new()),
+            telemetry,
         };
         let metrics_listener = match shared.config.metrics.listen {
             Some(addr) => {
@@ -329,6 +337,10 @@ impl Daemon {
                 }
             });
         }
+        // Issue 17: the notification sender and the disaster feed run beside
+        // the loop; neither ever holds publishing.
+        let _sender = AbortOnDrop(Some(tokio::spawn(self.shared.notices.clone().run_sender())));
+        let _feed = AbortOnDrop(alerts::start_feed(&self.shared, control.caller()));
         self.notifier.status("scanning the queue");
         let mut ready = false;
         loop {
@@ -501,8 +513,16 @@ impl Daemon {
                 busy: &busy,
                 daemon: Some(info),
             };
+            let recheck = matches!(call.request, crate::control::Request::DisasterHold { .. });
             let response =
                 tokio::runtime::Handle::current().block_on(crate::control::admin::handle(&ctx, call.request));
+            // A disaster hold declared or lifted applies to the posts
+            // already scheduled too, not only to files ingested later.
+            if recheck && matches!(response, crate::control::Response::Ok { .. }) {
+                if let Err(e) = reload::recheck(&shared, ctx.now) {
+                    tracing::error!("re-checking deliveries after the disaster hold changed: {e}");
+                }
+            }
             let _ = call.reply.send(response);
         });
         if !beside {
