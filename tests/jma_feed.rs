@@ -14,20 +14,10 @@ mod jma_fake;
 
 use std::time::Duration;
 
-use common::{utc, Env};
+use common::{eventually, utc, Env, Running};
 use herald::audit::Actor;
 use herald::store::State;
 use jma_fake::{FakeJma, Fault};
-
-async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..400 {
-        if cond() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
 
 /// An account allowed to send emergency posts, following the disaster-hold rule.
 const ACCOUNTS: &str = r#"
@@ -50,30 +40,6 @@ fn env(fake: &FakeJma, triggers: &str) -> Env {
 }
 
 const ANYWHERE_5: &str = "[[jma.trigger]]\nmax_intensity = \"5-\"\n\n[[jma.trigger]]\ntsunami = \"warning\"\n";
-
-struct Running {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-impl Running {
-    fn start(env: &Env) -> Running {
-        let daemon = env.daemon();
-        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-        let handle = tokio::spawn(daemon.run(async {
-            let _ = rx.await;
-        }));
-        Running {
-            stop: Some(stop),
-            handle,
-        }
-    }
-
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.handle.await.unwrap().unwrap();
-    }
-}
 
 fn hold(env: &Env) -> Option<herald::control::Stop> {
     herald::control::disaster_hold(&env.config.daemon.state_dir)
@@ -103,7 +69,7 @@ async fn a_real_earthquake_raises_the_hold_the_next_poll_is_conditional_and_the_
         "2026-12-01T00:55:00Z",
         "vxse53_quake.xml",
     );
-    let daemon = Running::start(&env);
+    let daemon = Running::start(env.daemon());
 
     eventually("the hold is raised", || hold(&env).is_some()).await;
     let stop = hold(&env).unwrap();
@@ -152,7 +118,7 @@ async fn a_drill_never_raises_the_hold_and_a_tsunami_warning_does() {
     let env = env(&fake, ANYWHERE_5);
     env.clock.set(utc("2026-12-01T01:00:00Z"));
     fake.publish("urn:uuid:drill", "震度速報", "2026-12-01T00:59:00Z", "vxse51_drill.xml");
-    let daemon = Running::start(&env);
+    let daemon = Running::start(env.daemon());
     let state = env.config.daemon.state_dir.join("jma/state.json");
     eventually("the drill was read", || {
         std::fs::read_to_string(&state).is_ok_and(|s| s.contains("urn:uuid:drill"))
@@ -203,7 +169,7 @@ async fn a_cancellation_never_lifts_a_hold_a_person_declared() {
         "2026-12-01T00:58:00Z",
         "vxse53_cancel.xml",
     );
-    let daemon = Running::start(&env);
+    let daemon = Running::start(env.daemon());
     eventually("the feed asked to lift and was refused", || {
         audit(&env, "disaster-hold")
             .iter()
@@ -227,7 +193,7 @@ async fn a_correction_below_the_threshold_lifts_what_the_first_report_raised() {
         "2026-12-01T01:16:00Z",
         "vxse53_first.xml",
     );
-    let daemon = Running::start(&env);
+    let daemon = Running::start(env.daemon());
     eventually("5- raises", || hold(&env).is_some()).await;
     fake.publish(
         "urn:uuid:fix",
@@ -254,7 +220,7 @@ async fn a_trigger_for_listed_prefectures_holds_only_its_accounts() {
         "2026-12-01T00:55:00Z",
         "vxse53_quake.xml",
     );
-    let daemon = Running::start(&env);
+    let daemon = Running::start(env.daemon());
     let holds = || herald::control::stops::DisasterHolds::read(&env.config.daemon.state_dir);
     eventually("tokyo's hold", || holds().accounts.contains_key("tokyo")).await;
     assert!(holds().all.is_none(), "no company-wide hold");
@@ -273,7 +239,7 @@ async fn the_drill_a_fake_earthquake_holds_promotions_while_an_emergency_post_go
         "later-sale.json",
         r#"{"text": "週末セール開催", "kind": "promotion", "at": "2026-12-01T12:00:00+09:00"}"#,
     );
-    let daemon = Running::start(&env);
+    let daemon = Running::start(env.daemon());
     eventually("the promotion is scheduled", || {
         std::fs::read_to_string(env.path("tokyo", "later-sale.json.herald.txt")).is_ok_and(|n| n.contains("SCHEDULED"))
     })
@@ -343,14 +309,7 @@ async fn a_feed_that_is_down_or_malformed_is_counted_and_shown_and_publishing_go
     fake.set_fault(Fault::ServerError);
     let daemon = env.daemon();
     let metrics = daemon.metrics_addr().unwrap();
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(daemon.run(async {
-        let _ = rx.await;
-    }));
-    let running = Running {
-        stop: Some(stop),
-        handle,
-    };
+    let running = Running::start(daemon);
     env.drop_post("tokyo", "news.json", r#"{"text": "営業時間のお知らせ"}"#);
     eventually("the post is published while the feed is down", || {
         env.path("tokyo", "published/news.json").exists()
@@ -402,7 +361,7 @@ async fn after_the_quiet_time_the_admins_are_reminded_and_the_hold_stays() {
         "2026-12-01T00:55:00Z",
         "vxse53_quake.xml",
     );
-    let daemon = Running::start(&env);
+    let daemon = Running::start(env.daemon());
     eventually("the hold is raised", || hold(&env).is_some()).await;
     next_poll(&env);
     eventually("a second poll", || fake.feed_requests().len() >= 2).await;

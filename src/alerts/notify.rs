@@ -362,6 +362,68 @@ mod tests {
         assert!(!is_email("hanako at example"));
     }
 
+    fn notice() -> Notice {
+        Notice {
+            id: "7-held-0".into(),
+            created_at: DateTime::parse_from_rfc3339("2026-12-01T01:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            event: "held".into(),
+            account: Some("tokyo".into()),
+            delivery: Some("d1".into()),
+            lang: "en".into(),
+            subject: "[herald] Post held: tokyo/a.json".into(),
+            text: "line one\nline two".into(),
+            channel: Channel::Webhook { name: "ops".into() },
+            attempts: 0,
+            next_at: DateTime::parse_from_rfc3339("2026-12-01T01:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn webhook_bodies_fit_slack_teams_and_herald_json() {
+        let n = notice();
+        let slack = webhook_body(WebhookFormat::Slack, &n);
+        assert_eq!(slack["text"], "*[herald] Post held: tokyo/a.json*\nline one\nline two");
+        let teams = webhook_body(WebhookFormat::Teams, &n);
+        assert_eq!(teams["@type"], "MessageCard");
+        assert_eq!(teams["title"], n.subject);
+        assert_eq!(
+            teams["text"], "line one  \nline two",
+            "Teams needs two spaces for a line break"
+        );
+        let json = webhook_body(WebhookFormat::Json, &n);
+        assert_eq!(json["event"], "held");
+        assert_eq!(json["delivery"], "d1");
+    }
+
+    #[test]
+    fn a_notice_is_retried_then_given_up_into_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = NotificationSettings {
+            max_attempts: 2,
+            ..Default::default()
+        };
+        let n = notice();
+        let path = enqueue(dir.path(), &n).unwrap();
+        assert_eq!(queued(dir.path()), 1);
+        let now = n.created_at;
+        assert!(
+            matches!(failed(dir.path(), &s, &path, n, "503".into(), now).unwrap(), Sent::Retry(at) if at == now + TimeDelta::seconds(30))
+        );
+        let (path, n) = pending(dir.path()).remove(0);
+        assert_eq!(n.attempts, 1);
+        assert!(matches!(
+            failed(dir.path(), &s, &path, n, "503".into(), now).unwrap(),
+            Sent::GivenUp
+        ));
+        assert_eq!(queued(dir.path()), 0);
+        assert_eq!(std::fs::read_dir(failed_dir(dir.path())).unwrap().count(), 1);
+    }
+
     #[test]
     fn backoff_doubles_up_to_the_cap() {
         let s = NotificationSettings {

@@ -397,7 +397,7 @@ fn message_for(
     };
     let m = match (entry.event.as_str(), state) {
         ("schedule", "held") | ("stale", "held") => (
-            post("held", "投稿が保留されました", "Post held", "公開されず、管理者の判断を待っています。", "was not published: it waits for an admin."),
+            post("held", "投稿が保留されました", "Post held", "保留されています。公開されず、管理者の判断を待っています。", "was not published: it waits for an admin."),
             false,
         ),
         ("schedule", "rejected") | ("attempt-result", "rejected") | ("rejection", _) => (
