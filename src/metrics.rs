@@ -337,6 +337,14 @@ impl Gauges {
             notifications_queued: crate::alerts::notify::queued(&config.daemon.state_dir) as u64,
             ..Default::default()
         };
+        let ledger = crate::alerts::costs::read(&config.daemon.state_dir, now);
+        for a in config
+            .accounts
+            .values()
+            .filter(|a| a.platform == crate::config::PlatformKind::X)
+        {
+            g.x_spend.insert(a.id.clone(), ledger.of(&a.id));
+        }
         for id in config.accounts.keys() {
             g.pending.insert(id.clone(), 0);
             g.overdue.insert(id.clone(), 0.0);

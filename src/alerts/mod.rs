@@ -11,5 +11,6 @@
 //!   budgets.
 
 pub mod attestation;
+pub mod costs;
 pub mod jma;
 pub mod notify;

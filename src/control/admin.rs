@@ -229,8 +229,39 @@ fn status(ctx: &Context<'_>) -> Answer {
         "store": ctx.config.store_path(),
         "frozen": stop_json(&stops::frozen(state_dir)),
         "disaster_hold": stop_json(&stops::disaster_hold(state_dir)),
+        "disaster_holds": stops::DisasterHolds::read(state_dir)
+            .accounts
+            .iter()
+            .map(|(id, s)| (id.clone(), stop_json(&Some(s.clone()))))
+            .collect::<serde_json::Map<String, Value>>(),
+        "x_spend": x_spend_json(ctx),
         "accounts": accounts,
     }))
+}
+
+/// The month's spend on X (`[costs]`), per account with its budget.
+fn x_spend_json(ctx: &Context<'_>) -> Value {
+    let ledger = crate::alerts::costs::read(&ctx.config.daemon.state_dir, ctx.now);
+    let accounts: serde_json::Map<String, Value> = ctx
+        .config
+        .accounts
+        .values()
+        .filter(|a| a.platform == crate::config::PlatformKind::X)
+        .map(|a| {
+            let spend = ledger.accounts.get(&a.id).cloned().unwrap_or_default();
+            (
+                a.id.clone(),
+                json!({"usd": spend.usd, "creates": spend.creates, "creates_with_url": spend.creates_with_url,
+                       "reads": spend.reads, "budget_usd": a.monthly_budget}),
+            )
+        })
+        .collect();
+    json!({
+        "month": ledger.month,
+        "total_usd": ledger.total(),
+        "budget_usd": ctx.config.alerts.costs.monthly_budget,
+        "accounts": accounts,
+    })
 }
 
 /// Why an account's owner may be hard to reach, in words.

@@ -14,6 +14,9 @@ use crate::alerts::attestation::{self, Standing};
 use crate::config::Account;
 use crate::store::{Delivery, State, StoreError};
 
+/// The posts one reconciliation reads at most (X's `max_results`).
+const RECONCILE_READS: u64 = 100;
+
 /// Whether a delivery is held because its owner's attestation lapsed.
 pub(crate) fn is_attestation_hold(d: &Delivery) -> bool {
     d.state == State::Held
@@ -38,24 +41,48 @@ pub(super) fn hold_if_lapsed(
         return Ok(false);
     };
     let why = attestation::hold_reason(settings, account, standing);
+    hold(
+        shared,
+        d,
+        account,
+        why,
+        "attestation-hold",
+        serde_json::json!({"standing": standing}),
+        now,
+    )?;
+    Ok(true)
+}
+
+/// Holds a scheduled delivery for one of issue 17's gates: recorded,
+/// logged, audited as `event` (which notifies), and the owner's note rewritten.
+fn hold(
+    shared: &Shared,
+    d: &mut Delivery,
+    account: &Account,
+    why: String,
+    event: &'static str,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     d.transition(State::Held, Some(why.clone()), now);
     shared.store.put_delivery(d)?;
     tracing::warn!(account = %account.id, delivery = %d.id, "held: {why}");
     shared.audit.note(
         now,
-        crate::audit::Event::new("attestation-hold")
+        crate::audit::Event::new(event)
             .account(&account.id)
             .delivery(&d.id)
-            .detail(serde_json::json!({"standing": standing})),
+            .detail(detail),
     );
     super::notes::rewrite_pending(&shared.config.daemon.state_dir, account, d);
-    Ok(true)
+    Ok(())
 }
 
 /// Releases the deliveries held for a lapsed attestation of accounts whose
-/// owners are current again (a start or a reload read the new date).
-pub(super) fn release_attestation_holds(shared: &Shared, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let mut n = 0;
+/// owners are current again (a start or a reload read the new date), and
+/// those held for the X budget (checked again when due).
+pub(super) fn release_gated_holds(shared: &Shared, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut n = release_budget_holds(shared, "herald started or reloaded its configuration", now)?;
     for account in shared.config.accounts.values() {
         let standing = attestation::standing(shared.config.alerts.attestation.as_ref(), account, now);
         if standing.is_some_and(|s| s.holds()) {
@@ -168,7 +195,13 @@ pub(super) fn attestation_reminders(shared: &Shared, now: DateTime<Utc>) -> Vec<
 
 /// Once per scheduler pass: the reminders that fell due.
 pub(super) fn on_tick(shared: &Shared, now: DateTime<Utc>) {
+    // Audited: the notification desk hears them from the audit log.
     let _reminders = attestation_reminders(shared, now);
+    if shared.config.alerts.costs.monthly_budget.is_some()
+        || shared.config.accounts.values().any(|a| a.monthly_budget.is_some())
+    {
+        new_month(shared, now);
+    }
 }
 
 /// The daemon's notification desk: turns audited events into notices in
@@ -187,6 +220,9 @@ struct NoticesInner {
     telemetry: Arc<crate::metrics::Metrics>,
     /// Wakes the sender when a notice is queued.
     wake: tokio::sync::Notify,
+    /// Serialises the writers of the month's X ledger (publishing tasks
+    /// audit concurrently).
+    ledger: std::sync::Mutex<()>,
 }
 
 use std::sync::Arc;
@@ -209,6 +245,7 @@ impl Notices {
                 clock,
                 telemetry,
                 wake: tokio::sync::Notify::new(),
+                ledger: std::sync::Mutex::new(()),
             }),
         }
     }
@@ -231,14 +268,15 @@ impl Notices {
 
     fn observe(&self, entry: &crate::audit::Entry) {
         let config = self.config();
-        let settings = &config.alerts.notifications;
-        if !settings.any_channel() {
-            return;
-        }
         let delivery = entry
             .delivery
             .as_deref()
             .and_then(|id| self.inner.store.delivery(id).ok().flatten());
+        self.count_spend(entry, &config, delivery.as_ref());
+        let settings = &config.alerts.notifications;
+        if !settings.any_channel() {
+            return;
+        }
         let Some((message, admin)) = message_for(entry, &config, delivery.as_ref()) else {
             return;
         };
@@ -271,6 +309,44 @@ impl Notices {
             }
         }
         self.inner.wake.notify_one();
+    }
+
+    /// Adds what X bills for an audited publication (each part created) or
+    /// attempt that reconciles first (a read of up to 100 recent posts) to
+    /// the month's ledger.
+    fn count_spend(&self, entry: &crate::audit::Entry, config: &crate::config::Config, d: Option<&Delivery>) {
+        let Some(d) = d else { return };
+        let Some(account) = config.accounts.get(&d.account) else {
+            return;
+        };
+        if account.platform != crate::config::PlatformKind::X {
+            return;
+        }
+        let costs = &config.alerts.costs;
+        let change: Box<dyn FnOnce(&mut crate::alerts::costs::AccountSpend)> = match entry.event.as_str() {
+            "publish" => {
+                let p = crate::alerts::costs::price(costs, &d.text);
+                Box::new(move |s| {
+                    s.creates += u64::from(p.creates);
+                    s.creates_with_url += u64::from(p.creates_with_url);
+                    s.usd += p.usd;
+                })
+            }
+            // An attempt of unknown outcome is reconciled by reading the
+            // account's recent posts (at most 100) before any retry.
+            "attempt" if d.unsure_since.is_some() => {
+                let read = costs.x_read * RECONCILE_READS as f64;
+                Box::new(move |s| {
+                    s.reads += RECONCILE_READS;
+                    s.usd += read;
+                })
+            }
+            _ => return,
+        };
+        let _one_writer = self.inner.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = crate::alerts::costs::add(&self.inner.state_dir, entry.at, &d.account, change) {
+            tracing::error!(account = %d.account, "cannot record the month's spend on X: {e}");
+        }
     }
 
     /// Sends what is due, until the task is aborted. A channel that is down
@@ -644,4 +720,88 @@ pub(crate) fn doctor_checks(config: &crate::config::Config, now: DateTime<Utc>) 
         ));
     }
     out
+}
+
+/// How the reason of a delivery held for the budget begins.
+pub(crate) const BUDGET_HOLD_PREFIX: &str = "publishing it on X would exceed";
+
+fn is_budget_hold(d: &Delivery) -> bool {
+    d.state == State::Held && d.reason.as_deref().is_some_and(|r| r.starts_with(BUDGET_HOLD_PREFIX))
+}
+
+/// The budget gate, just before a due delivery is published: an X post that
+/// would take the month's spend over the account's or the company's
+/// budget is held (emergency posts never are). Returns whether it held it.
+pub(super) fn hold_if_over_budget(
+    shared: &Shared,
+    d: &mut Delivery,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let costs = &shared.config.alerts.costs;
+    if account.platform != crate::config::PlatformKind::X
+        || d.kind == crate::queue::Kind::Emergency
+        || (account.monthly_budget.is_none() && costs.monthly_budget.is_none())
+        // An admin who approves a post held for the budget decides to spend.
+        || d.reason.as_deref().is_some_and(|r| r.starts_with("approved by "))
+    {
+        return Ok(false);
+    }
+    let todo: Vec<&String> = d.text.iter().skip(d.parts_done.len()).collect();
+    let cost = crate::alerts::costs::price(costs, &todo).usd;
+    let ledger = crate::alerts::costs::read(&shared.config.daemon.state_dir, now);
+    let Some(why) = crate::alerts::costs::over_budget(costs, account.monthly_budget, &ledger, &account.id, cost) else {
+        return Ok(false);
+    };
+    let reason = format!(
+        "{BUDGET_HOLD_PREFIX} the budget: {why}. It waits for next month (it is then released on its own) or an admin's decision: raise the budget in the config and reload, or approve it (herald approve {}).",
+        d.id
+    );
+    let detail = serde_json::json!({"cost_usd": cost, "month": ledger.month, "spent_usd": ledger.of(&account.id), "company_usd": ledger.total()});
+    hold(shared, d, account, reason, "budget-hold", detail, now)?;
+    Ok(true)
+}
+
+/// Releases budget holds: at start, after a reload (a budget may have been
+/// raised) and when a new month begins. The scheduler's gate holds again
+/// what is still over.
+pub(super) fn release_budget_holds(shared: &Shared, because: &str, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut n = 0;
+    for account in shared
+        .config
+        .accounts
+        .values()
+        .filter(|a| a.platform == crate::config::PlatformKind::X)
+    {
+        n += release_holds(
+            shared,
+            Release {
+                account_id: &account.id,
+                is_hold: is_budget_hold,
+                after: "the budget was checked again",
+                event: "budget-release",
+            },
+            because,
+            now,
+        )?;
+    }
+    Ok(n)
+}
+
+/// At the first pass of a new month (UTC): budget holds are released.
+fn new_month(shared: &Shared, now: DateTime<Utc>) {
+    let path = shared.config.daemon.state_dir.join("costs").join("month");
+    let month = crate::alerts::costs::month_of(now);
+    if std::fs::read_to_string(&path).is_ok_and(|m| m.trim() == month) {
+        return;
+    }
+    let _ = std::fs::create_dir_all(path.parent().expect("in costs/"));
+    if let Err(e) = crate::queue::write_atomically(&path, month.as_bytes()) {
+        tracing::error!(file = %path.display(), "cannot record the month: {e}");
+    }
+    match release_budget_holds(shared, &format!("a new month ({month}) began"), now) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("{n} deliveries held for the X budget go back to the schedule: {month} began"),
+        Err(e) => tracing::error!("releasing budget holds: {e}"),
+    }
 }

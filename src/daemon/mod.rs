@@ -174,7 +174,7 @@ impl Daemon {
             }
         }
         // Attestations renewed while herald was down.
-        alerts::release_attestation_holds(&shared, shared.clock.now())?;
+        alerts::release_gated_holds(&shared, shared.clock.now())?;
         Ok(Daemon {
             shared: Arc::new(shared),
             cache: Default::default(),
@@ -649,6 +649,11 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
                 next = Some(next.map_or(allowed, |n| n.min(allowed)));
                 continue;
             }
+        }
+        // X's price (issue 17): a post over the month's budget is held.
+        if alerts::hold_if_over_budget(shared, &mut d, account, now)? {
+            changed += 1;
+            continue;
         }
         chosen.push(d);
     }

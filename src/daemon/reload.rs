@@ -178,7 +178,7 @@ impl Daemon {
         match tokio::task::spawn_blocking(move || {
             // Renewed attestations release their holds first, so that the
             // recheck sees those deliveries scheduled again.
-            if let Err(e) = super::alerts::release_attestation_holds(&shared, now) {
+            if let Err(e) = super::alerts::release_gated_holds(&shared, now) {
                 tracing::error!("releasing attestation holds after the reload: {e}");
             }
             recheck(&shared, now)
