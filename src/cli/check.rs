@@ -127,19 +127,20 @@ fn check_file<'c>(config: &'c Config, args: &CheckArgs, extra: &Extra, file: &Pa
         Err(error) => return Outcome::Unreadable { account: None, error },
     };
     let now = match &args.now {
-        Some(text) => match parse_instant(text, account.time_zone) {
-            Ok(t) => t,
-            Err(m) => {
-                return Outcome::Unreadable {
-                    account: Some(account),
-                    error: PostError {
-                        position: None,
-                        message: format!("--now: {m}"),
-                    },
-                }
+        Some(text) => parse_instant(text, account.time_zone).map_err(|m| format!("--now: {m}")),
+        None => crate::schedule::clock::command_line_now(),
+    };
+    let now = match now {
+        Ok(t) => t,
+        Err(message) => {
+            return Outcome::Unreadable {
+                account: Some(account),
+                error: PostError {
+                    position: None,
+                    message,
+                },
             }
-        },
-        None => Utc::now(),
+        }
     };
     let folder = file
         .parent()
@@ -227,7 +228,11 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                 .position
                 .map(|p| format!(":{}:{}", p.line, p.column))
                 .unwrap_or_default();
-            out.push_str(&format!("{}{at}: cannot be read: {}\n", file.display(), error.message));
+            out.push_str(&format!(
+                "{}{at}: cannot be read: {}\n",
+                super::terminal::safe_line(&file.display().to_string()),
+                super::terminal::safe_line(&error.message)
+            ));
         }
         Outcome::Checked {
             account,
@@ -245,7 +250,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
             };
             out.push_str(&format!(
                 "{}: {summary} (account {}, {})\n",
-                file.display(),
+                super::terminal::safe_line(&file.display().to_string()),
                 account.id,
                 account.platform.name()
             ));
@@ -260,6 +265,9 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                 let span_end = f.end.min(line_end).max(f.start);
                 let pad: usize = text[line_start..f.start].chars().map(display_width).sum();
                 let carets: usize = text[f.start..span_end].chars().map(display_width).sum::<usize>().max(1);
+                // The owner's text, shown and not obeyed (one column per
+                // character, so the carets still fit).
+                let line_text = super::terminal::safe_line(line_text);
                 out.push_str(&format!(
                     "  part {}, line {}, column {}: {} [{}] {}\n",
                     f.part + 1,
@@ -267,7 +275,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                     f.column,
                     f.severity.name(),
                     f.rule,
-                    f.message
+                    super::terminal::safe_line(&f.message)
                 ));
                 out.push_str(&format!(
                     "    | {line_text}\n    | {}{}\n",
@@ -275,7 +283,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                     "^".repeat(carets)
                 ));
                 if let Some(s) = &f.suggestion {
-                    out.push_str(&format!("    = {s}\n"));
+                    out.push_str(&format!("    = {}\n", super::terminal::safe_line(s)));
                 }
             }
             for (i, p) in post.parts.iter().enumerate() {

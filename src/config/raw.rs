@@ -253,25 +253,31 @@ impl Checker<'_> {
     /// A path from the config, relative to the config file's folder, made
     /// absolute and free of `..` so that notes and logs show plain paths.
     pub(super) fn resolve(&self, value: &str) -> PathBuf {
-        let p = Path::new(value);
-        let joined = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.path.parent().unwrap_or(Path::new(".")).join(p)
-        };
-        let absolute = std::path::absolute(&joined).unwrap_or(joined);
-        let mut clean = PathBuf::new();
-        for c in absolute.components() {
-            match c {
-                std::path::Component::ParentDir => {
-                    clean.pop();
-                }
-                std::path::Component::CurDir => {}
-                other => clean.push(other),
-            }
-        }
-        clean
+        resolve_against(self.path, value)
     }
+}
+
+/// A path written in the config file at `config`, relative to its folder,
+/// made absolute and free of `..`.
+pub(crate) fn resolve_against(config: &Path, value: &str) -> PathBuf {
+    let p = Path::new(value);
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        config.parent().unwrap_or(Path::new(".")).join(p)
+    };
+    let absolute = std::path::absolute(&joined).unwrap_or(joined);
+    let mut clean = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    clean
 }
 
 impl Checker<'_> {

@@ -28,7 +28,14 @@ pub(crate) struct Cached {
     parsed: Result<Post, PostError>,
 }
 
-pub(crate) type Cache = HashMap<PathBuf, Cached>;
+/// What ingest keeps between passes.
+#[derive(Default)]
+pub(crate) struct Cache {
+    /// Files as last read, by path.
+    pub(crate) files: HashMap<PathBuf, Cached>,
+    /// Files dated in the future, watched until they stop changing.
+    skewed: queue::Skewed,
+}
 
 /// What an ingest pass saw.
 #[derive(Debug, Default)]
@@ -53,7 +60,12 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
     };
     let mut present_paths = HashSet::new();
     for account in shared.config.accounts.values() {
-        let scan = match queue::scan(&account.folder, shared.config.daemon.settle, SystemTime::now()) {
+        let scan = match queue::scan(
+            &account.folder,
+            shared.config.daemon.settle,
+            SystemTime::now(),
+            &mut cache.skewed,
+        ) {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(account = %account.id, folder = %account.folder.display(), "cannot read the queue folder: {e}");
@@ -99,12 +111,13 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
             tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "cancelled: the file was deleted");
         }
     }
-    cache.retain(|path, _| present_paths.contains(path));
+    cache.files.retain(|path, _| present_paths.contains(path));
     shared.store.flush_blocking()?;
     Ok(result)
 }
 
 fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: &Candidate) -> &'c Cached {
+    let cache = &mut cache.files;
     let fresh = cache
         .get(&c.path)
         .is_some_and(|k| k.modified == c.modified && k.size == c.size);

@@ -172,7 +172,7 @@ impl Daemon {
         self.shared.notices.update(&self.shared.config);
         self.shared.telemetry.observe_reload(true);
         // Parsed files depend on the account's zone and folder: read again.
-        self.cache.clear();
+        self.cache.files.clear();
         let shared = self.shared.clone();
         let now = shared.clock.now();
         match tokio::task::spawn_blocking(move || {
