@@ -215,7 +215,10 @@ struct NoticesInner {
     state_dir: PathBuf,
     /// The config of the moment (a reload replaces it): contacts, channels.
     config: std::sync::RwLock<Arc<crate::config::Config>>,
-    store: crate::store::Store,
+    /// The daemon's store, to read the delivery an event is about; let go
+    /// of at stop ([`Notices::close`]), so that the sender task, which ends
+    /// a moment later, never keeps the store locked.
+    store: std::sync::RwLock<Option<crate::store::Store>>,
     clock: Arc<dyn crate::schedule::Clock>,
     telemetry: Arc<crate::metrics::Metrics>,
     /// Wakes the sender when a notice is queued.
@@ -241,7 +244,7 @@ impl Notices {
             inner: Arc::new(NoticesInner {
                 state_dir: config.daemon.state_dir.clone(),
                 config: std::sync::RwLock::new(Arc::new(config.clone())),
-                store,
+                store: std::sync::RwLock::new(Some(store)),
                 clock,
                 telemetry,
                 wake: tokio::sync::Notify::new(),
@@ -252,6 +255,12 @@ impl Notices {
 
     fn config(&self) -> Arc<crate::config::Config> {
         self.inner.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// At stop: lets go of the store (the sender may outlive the daemon's
+    /// loop by a moment; what is spooled is sent at the next start).
+    pub(crate) fn close(&self) {
+        self.inner.store.write().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     /// After a reload: contacts and channels as the new config says.
@@ -268,10 +277,10 @@ impl Notices {
 
     fn observe(&self, entry: &crate::audit::Entry) {
         let config = self.config();
-        let delivery = entry
-            .delivery
-            .as_deref()
-            .and_then(|id| self.inner.store.delivery(id).ok().flatten());
+        let delivery = entry.delivery.as_deref().and_then(|id| {
+            let store = self.inner.store.read().unwrap_or_else(|p| p.into_inner());
+            store.as_ref()?.delivery(id).ok().flatten()
+        });
         self.count_spend(entry, &config, delivery.as_ref());
         let settings = &config.alerts.notifications;
         if !settings.any_channel() {

@@ -468,6 +468,7 @@ impl Daemon {
             tracing::warn!("{n} requests did not finish within the stop grace; they are reconciled at the next start");
         }
         self.shared.store.flush().await?;
+        self.shared.notices.close();
         Ok(())
     }
 
