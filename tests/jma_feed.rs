@@ -377,3 +377,41 @@ async fn after_the_quiet_time_the_admins_are_reminded_and_the_hold_stays() {
     assert!(hold(&env).is_some(), "herald never lifts the hold on its own");
     daemon.stop().await;
 }
+
+#[tokio::test]
+async fn a_person_can_declare_and_lift_the_hold_of_one_account() {
+    let env = Env::new(&format!(
+        "{ACCOUNTS}\n[[account]]\nid = \"osaka\"\nplatform = \"sandbox\"\nhandle = \"@o\"\nowner = \"Taro\"\n"
+    ));
+    std::fs::create_dir_all(&env.config.daemon.state_dir).unwrap();
+    let (code, _, err) = env.run_cli(
+        "disaster-hold",
+        &["declare", "--account", "tokyo", "--reason", "flooding in Tokyo"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let promo = r#"{"text": "週末セール開催", "kind": "promotion"}"#;
+    env.drop_post("tokyo", "sale.json", promo);
+    env.drop_post("osaka", "sale.json", promo);
+    env.run_at(utc("2026-12-01T01:00:00Z")).await;
+    let states: Vec<(String, State)> = env
+        .delivery_of("sale.json")
+        .into_iter()
+        .map(|d| (d.account, d.state))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("osaka".to_string(), State::Published),
+            ("tokyo".to_string(), State::Held)
+        ]
+    );
+    let (_, out, _) = env.run_cli("status", &["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["disaster_holds"]["tokyo"]["reason"], "flooding in Tokyo");
+    assert!(v["disaster_hold"].is_null());
+    let (code, out, _) = env.run_cli("disaster-hold", &["lift", "--account", "tokyo", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["was_declared"], true, "{out}");
+    assert!(!herald::control::stops::DisasterHolds::read(&env.config.daemon.state_dir).applies("tokyo"));
+}

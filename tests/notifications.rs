@@ -419,3 +419,31 @@ async fn a_token_that_cannot_be_refreshed_tells_the_admins_the_command_that_fixe
     }
     daemon.stop().await;
 }
+
+#[tokio::test]
+async fn doctor_names_a_missing_webhook_key_without_showing_any_secret() {
+    let Some(s) = setup().await else { return };
+    let (_, out, _) = s.env.run_cli("doctor", &["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let creds = |v: &serde_json::Value| {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "notification credentials")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(creds(&v)["status"], "ok", "{v}");
+    std::fs::remove_file(s.env.dir.path().join("creds/webhook-ops.key")).unwrap();
+    let (code, out, _) = s.env.run_cli("doctor", &["--json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let c = creds(&v);
+    assert_eq!(c["status"], "fail");
+    assert!(c["detail"].as_str().unwrap().contains("webhook-ops.key"), "{c}");
+    assert!(
+        !out.contains("s3cret") && !out.contains(WEBHOOK_KEY),
+        "no secret in the output"
+    );
+}

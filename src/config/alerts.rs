@@ -660,3 +660,66 @@ pub(super) fn check(c: &Checker<'_>, raw: RawAlerts<'_>, accounts: &[String]) ->
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::ConfigError;
+
+    fn parse(extra: &str) -> Result<super::super::Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("queue/tokyo")).unwrap();
+        let text = format!(
+            "[daemon]\nqueue_dir = \"queue\"\nstate_dir = \"state\"\nbaseline = \"c\"\n[rulebooks.c]\n[[account]]\nid = \"tokyo\"\nplatform = \"sandbox\"\nhandle = \"@t\"\nowner = \"H\"\n{extra}"
+        );
+        super::super::parse(&dir.path().join("herald.toml"), &text)
+    }
+
+    #[test]
+    fn jma_is_off_unless_enabled_and_polls_jma_no_faster_than_a_minute() {
+        assert!(parse("[jma]\n").unwrap().alerts.jma.is_none());
+        let jma = parse("[jma]\nenabled = true\n").unwrap().alerts.jma.unwrap();
+        assert_eq!(jma.interval, std::time::Duration::from_secs(60));
+        assert!(jma.feeds[0].ends_with("/eqvol.xml"));
+        let err = parse("[jma]\nenabled = true\ninterval = \"10s\"\n").unwrap_err();
+        assert!(err.message.contains("politely"), "{}", err.message);
+        assert_eq!(err.position.unwrap().line, 13);
+    }
+
+    #[test]
+    fn a_trigger_must_raise_on_something_and_name_known_accounts() {
+        let err = parse("[jma]\nenabled = true\n[[jma.trigger]]\naccounts = [\"tokyo\"]\n").unwrap_err();
+        assert!(err.message.contains("raises on nothing"), "{}", err.message);
+        let err = parse("[jma]\nenabled = true\n[[jma.trigger]]\nmax_intensity = \"5-\"\naccounts = [\"osaka\"]\n")
+            .unwrap_err();
+        assert!(err.message.contains("no account \"osaka\""), "{}", err.message);
+        let err = parse("[jma]\nenabled = true\n[[jma.trigger]]\nmax_intensity = \"5弱強\"\n").unwrap_err();
+        assert!(err.message.contains("5-"), "{}", err.message);
+        let t = &parse("[jma]\nenabled = true\n[[jma.trigger]]\nmax_intensity = 4\nprefectures = [\"東京都\"]\n")
+            .unwrap()
+            .alerts
+            .jma
+            .unwrap()
+            .triggers[0];
+        assert_eq!(t.max_intensity, Some(super::Intensity::I4));
+    }
+
+    #[test]
+    fn notifications_refuse_plain_smtp_off_this_machine_and_unknown_events() {
+        let err =
+            parse("[notifications.smtp]\nhost = \"smtp.example.com\"\nfrom = \"h@example.com\"\nstarttls = false\n")
+                .unwrap_err();
+        assert!(
+            err.message.contains("only for a relay on this machine"),
+            "{}",
+            err.message
+        );
+        let err = parse("[notifications]\nevents = [\"held\", \"exploded\"]\n").unwrap_err();
+        assert!(err.message.contains("unknown event \"exploded\""), "{}", err.message);
+        let n = parse("[notifications]\nadmins = [\"ops@example.com\"]\n[[notifications.webhook]]\nname = \"ops\"\nurl = \"https://hooks.example.com/x\"\nformat = \"teams\"\n")
+            .unwrap()
+            .alerts
+            .notifications;
+        assert_eq!(n.webhooks[0].format, super::WebhookFormat::Teams);
+        assert!(n.wants("held"));
+    }
+}

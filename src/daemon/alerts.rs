@@ -712,7 +712,41 @@ pub(crate) fn doctor_checks(config: &crate::config::Config, now: DateTime<Utc>) 
             });
         }
     }
-    if config.alerts.notifications.any_channel() {
+    let settings = &config.alerts.notifications;
+    if settings.any_channel() {
+        // The credentials the channels need, by name only (never their content).
+        let dir = notify::credentials_dir(settings, config.x.credentials_dir.as_deref());
+        let mut needed: Vec<String> = settings
+            .webhooks
+            .iter()
+            .map(|w| format!("webhook-{}.key", w.name))
+            .collect();
+        if settings.smtp.as_ref().is_some_and(|s| s.login) {
+            needed.push("smtp.json".into());
+        }
+        let missing: Vec<&String> = needed
+            .iter()
+            .filter(|n| {
+                dir.as_ref()
+                    .is_none_or(|d| !d.join(n).is_file() && !d.join(format!("herald_{n}")).is_file())
+            })
+            .collect();
+        out.push(if missing.is_empty() {
+            check("notification credentials", "ok", format!("{} found", needed.len()))
+        } else {
+            check(
+                "notification credentials",
+                "fail",
+                format!(
+                    "missing in {}: {}; notices on those channels cannot be sent (they wait in the spool)",
+                    dir.as_ref().map_or(
+                        "(no credentials folder: set [notifications] credentials_dir)".into(),
+                        |d| d.display().to_string()
+                    ),
+                    missing.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        });
         let queued = notify::queued(state_dir);
         let failed = std::fs::read_dir(notify::failed_dir(state_dir))
             .map(|e| e.count())
