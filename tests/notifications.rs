@@ -447,3 +447,37 @@ async fn doctor_names_a_missing_webhook_key_without_showing_any_secret() {
         "no secret in the output"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_published_later_than_late_after_is_reported_late() {
+    let Some(s) = setup().await else { return };
+    // Meant for 00:50 (09:50 in Tokyo), published at 01:00: ten minutes
+    // late, within its max lateness (15m), past late_after (5m).
+    s.env.clock.set(utc("2026-12-01T01:00:00Z"));
+    s.env.drop_post(
+        "tokyo",
+        "late.json",
+        r#"{"text": "Good morning", "at": "2026-12-01T09:50:00+09:00"}"#,
+    );
+    let daemon = Running::start(s.env.daemon());
+    eventually("published", || s.env.path("tokyo", "published/late.json").exists()).await;
+    eventually("the late notice", || {
+        s.hook
+            .got()
+            .iter()
+            .any(|(b, _)| b["text"].as_str().is_some_and(|t| t.contains("Post published late")))
+    })
+    .await;
+    let (body, signed) = s
+        .hook
+        .got()
+        .into_iter()
+        .find(|(b, _)| b["text"].as_str().unwrap().contains("late"))
+        .unwrap();
+    assert!(signed);
+    assert!(
+        body["text"].as_str().unwrap().contains("10 minutes after its time"),
+        "{body}"
+    );
+    daemon.stop().await;
+}

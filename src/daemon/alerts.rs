@@ -17,6 +17,12 @@ use crate::store::{Delivery, State, StoreError};
 /// The posts one reconciliation reads at most (X's `max_results`).
 const RECONCILE_READS: u64 = 100;
 
+/// Whether a delivery is held by the attestation or the budget gate (which
+/// release it on their own), not for an admin's review.
+pub(crate) fn held_by_a_gate(d: &Delivery) -> bool {
+    is_attestation_hold(d) || is_budget_hold(d)
+}
+
 /// Whether a delivery is held because its owner's attestation lapsed.
 pub(crate) fn is_attestation_hold(d: &Delivery) -> bool {
     d.state == State::Held
