@@ -591,3 +591,36 @@ window = "14days"
     assert!(env.path("tokyo", "weekly.json").exists());
     assert!(!env.path("tokyo", "rejected/weekly.json").exists());
 }
+
+#[tokio::test]
+async fn nothing_is_published_unaudited_and_publishing_resumes_once_the_log_can_be_written() {
+    let env = Env::new(TOKYO);
+    // The audit log cannot be written (a folder in its place stops even root).
+    let audit = env.config.daemon.state_dir.join("audit.jsonl");
+    std::fs::create_dir_all(&audit).unwrap();
+    env.drop_post("tokyo", "p.json", r#"{"text": "監査できるまで待ちます"}"#);
+    let mut daemon = env.daemon();
+    env.clock.set(utc("2026-12-01T00:00:00Z"));
+    let (started, _) = daemon.pass().await.unwrap();
+    assert_eq!(started, 0);
+    assert!(env.outbox("tokyo").is_empty(), "published without an audit record");
+    assert!(env.path("tokyo", "p.json").exists());
+    // Writable again: the same daemon writes what waited, then publishes.
+    std::fs::remove_dir(&audit).unwrap();
+    env.clock.set(utc("2026-12-01T00:00:15Z"));
+    daemon.pass().await.unwrap();
+    drop(daemon);
+    assert_eq!(env.outbox("tokyo").len(), 1);
+    let events: Vec<String> = herald::audit::read(&audit)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    let first_ingest = events
+        .iter()
+        .position(|e| e == "ingest")
+        .expect("the waiting ingest event was written");
+    let publish = events.iter().position(|e| e == "publish").expect("publish recorded");
+    assert!(first_ingest < publish, "{events:?}");
+    assert!(herald::audit::verify(&audit).unwrap().ok);
+}

@@ -148,7 +148,7 @@ pub(crate) fn text(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
         // Written by owners, platforms or the file system: shown, not obeyed.
-        Value::String(s) => super::terminal::safe(s).into_owned(),
+        Value::String(s) => crate::terminal::safe(s).into_owned(),
         other => other.to_string(),
     }
 }

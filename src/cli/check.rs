@@ -230,8 +230,8 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                 .unwrap_or_default();
             out.push_str(&format!(
                 "{}{at}: cannot be read: {}\n",
-                super::terminal::safe_line(&file.display().to_string()),
-                super::terminal::safe_line(&error.message)
+                crate::terminal::safe_line(&file.display().to_string()),
+                crate::terminal::safe_line(&error.message)
             ));
         }
         Outcome::Checked {
@@ -250,7 +250,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
             };
             out.push_str(&format!(
                 "{}: {summary} (account {}, {})\n",
-                super::terminal::safe_line(&file.display().to_string()),
+                crate::terminal::safe_line(&file.display().to_string()),
                 account.id,
                 account.platform.name()
             ));
@@ -267,7 +267,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                 let carets: usize = text[f.start..span_end].chars().map(display_width).sum::<usize>().max(1);
                 // The owner's text, shown and not obeyed (one column per
                 // character, so the carets still fit).
-                let line_text = super::terminal::safe_line(line_text);
+                let line_text = crate::terminal::safe_line(line_text);
                 out.push_str(&format!(
                     "  part {}, line {}, column {}: {} [{}] {}\n",
                     f.part + 1,
@@ -275,7 +275,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                     f.column,
                     f.severity.name(),
                     f.rule,
-                    super::terminal::safe_line(&f.message)
+                    crate::terminal::safe_line(&f.message)
                 ));
                 out.push_str(&format!(
                     "    | {line_text}\n    | {}{}\n",
@@ -283,7 +283,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                     "^".repeat(carets)
                 ));
                 if let Some(s) = &f.suggestion {
-                    out.push_str(&format!("    = {}\n", super::terminal::safe_line(s)));
+                    out.push_str(&format!("    = {}\n", crate::terminal::safe_line(s)));
                 }
             }
             for (i, p) in post.parts.iter().enumerate() {

@@ -17,7 +17,7 @@ mod run;
 mod show;
 mod status;
 mod stops;
-mod terminal;
+
 mod upcoming;
 
 use std::path::PathBuf;

@@ -114,7 +114,7 @@ pub(crate) fn render_table(rows: &[Vec<String>]) -> String {
     // One cell, one line: a line feed in a file name must not forge a row.
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| r.iter().map(|c| super::terminal::safe_line(c).into_owned()).collect())
+        .map(|r| r.iter().map(|c| crate::terminal::safe_line(c).into_owned()).collect())
         .collect();
     let mut out = String::new();
     for row in &rows {

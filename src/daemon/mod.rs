@@ -73,12 +73,86 @@ pub struct Daemon {
     reloads: Option<mpsc::Receiver<reload::ReloadRequest>>,
     /// The metrics endpoint's socket (`[metrics] listen`), bound at open.
     metrics_listener: Option<std::net::TcpListener>,
+    /// Held while the daemon lives: one daemon per queue.
+    _queue_lock: std::fs::File,
+    /// Whether publishing waits for the audit log (said once, not every pass).
+    audit_down: bool,
 }
 
+/// The lock file in the queue folder: a second daemon on the same queue —
+/// even with a state folder of its own — would publish every post twice.
+pub const QUEUE_LOCK: &str = ".herald.lock";
+
+/// Takes the queue folder's lock (released when the file is closed, also by
+/// a crash), or says which daemon holds it.
+fn lock_queue(queue_dir: &Path, state_dir: &Path) -> anyhow::Result<std::fs::File> {
+    use std::io::{Read, Seek, Write};
+    let path = queue_dir.join(QUEUE_LOCK);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("opening the queue's lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let me = format!("pid {}\nstate_dir {}\n", std::process::id(), state_dir.display());
+            file.set_len(0)?;
+            file.seek(std::io::SeekFrom::Start(0))?;
+            file.write_all(me.as_bytes())
+                .with_context(|| format!("writing the queue's lock file {}", path.display()))?;
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.split_whitespace().collect::<Vec<_>>().join(" ");
+            anyhow::bail!(
+                "the queue folder {} is already served by another herald daemon ({}). Two daemons on one queue would publish every post twice: stop the other one, or give this one a queue_dir of its own.",
+                queue_dir.display(),
+                if holder.is_empty() { "it has not said which".to_string() } else { holder }
+            )
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking the queue's lock file {}", path.display()))
+        }
+    }
+}
+
+/// How long a starting daemon waits for a command that holds the store (an
+/// admin's `herald status` run while no daemon answered): such a command
+/// finishes in moments, and must not fail a (re)start under systemd.
+const WAIT_FOR_A_COMMAND: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Opens the store, moving a damaged one aside (pending work lives in the
-/// queue folders, so a fresh store loses history, never a post).
+/// queue folders, so a fresh store loses history, never a post). While a
+/// command holds it, waits (bounded); another daemon (its pid file names a
+/// live process) is refused at once.
 fn open_store(path: &Path) -> anyhow::Result<Store> {
-    match Store::open(path) {
+    let state_dir = path.parent().unwrap_or(Path::new("."));
+    let started = std::time::Instant::now();
+    let mut said = false;
+    let opened = loop {
+        match Store::open(path) {
+            Err(StoreError::Locked { .. })
+                if crate::control::client::running_pid(state_dir).is_none()
+                    && started.elapsed() < WAIT_FOR_A_COMMAND =>
+            {
+                if !said {
+                    tracing::warn!(
+                        "the store {} is in use by a herald command (no daemon runs); waiting up to {}s for it to finish",
+                        path.display(),
+                        WAIT_FOR_A_COMMAND.as_secs()
+                    );
+                    said = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => break other,
+        }
+    };
+    match opened {
         Ok(s) => Ok(s),
         Err(StoreError::Corrupt { detail, .. }) => {
             let aside = path.with_extension(format!("damaged-{}", Utc::now().format("%Y%m%dT%H%M%SZ")));
@@ -131,6 +205,7 @@ impl Daemon {
         std::fs::create_dir_all(&config.daemon.state_dir)
             .with_context(|| format!("creating the state folder {}", config.daemon.state_dir.display()))?;
         let store = open_store(&config.store_path())?;
+        let queue_lock = lock_queue(&config.daemon.queue_dir, &config.daemon.state_dir)?;
         let (platforms, guidelines, metrics) = per_account(&config, &clock, |_| None)?;
         let permits = Arc::new(Semaphore::new(config.daemon.max_in_flight));
         let telemetry = Arc::new(crate::metrics::Metrics::new());
@@ -184,6 +259,8 @@ impl Daemon {
             notifier: notify::Notifier::disabled(),
             reloads: None,
             metrics_listener,
+            _queue_lock: queue_lock,
+            audit_down: false,
         })
     }
 
@@ -230,6 +307,19 @@ impl Daemon {
         .await?;
         self.cache = cache;
         let ingested = ingested?;
+        // Nothing is published unaudited: while the audit log cannot be
+        // written, publishing waits (and says why), and tries again soon.
+        if let Some(why) = self.shared.audit.unwritable() {
+            if !self.audit_down {
+                tracing::error!("publishing is held: {why}. Free space or fix the permissions of the state folder; publishing resumes by itself.");
+                self.notifier.status(&format!("publishing held: {why}"));
+                self.audit_down = true;
+            }
+            return Ok((Some(now + chrono::TimeDelta::seconds(15)), ingested.wake, 0));
+        }
+        if std::mem::take(&mut self.audit_down) {
+            tracing::info!("the audit log can be written again: publishing resumes");
+        }
         let shared = self.shared.clone();
         let busy = self.busy.clone();
         let (due, next, changed) = tokio::task::spawn_blocking(move || select_due(&shared, &busy, now)).await??;

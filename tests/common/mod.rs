@@ -92,11 +92,17 @@ impl Env {
         self.folder(account).join(rel)
     }
 
-    /// Drops a complete post file: written, then dated back past the settle time.
+    /// Drops a complete post file: written under a dotfile name (which
+    /// herald ignores), dated back past the settle time, then renamed into
+    /// place, so that a running daemon never sees it half-written — not even
+    /// when the test's wall clock is shifted (`.ci/shifted-dates`) and the
+    /// file system's own times make every new file look long settled.
     pub fn drop_post(&self, account: &str, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
         let path = self.path(account, name);
-        std::fs::write(&path, content).unwrap();
-        settle(&path);
+        let partial = self.path(account, &format!(".{name}.dropping"));
+        std::fs::write(&partial, content).unwrap();
+        settle(&partial);
+        std::fs::rename(&partial, &path).unwrap();
         path
     }
 

@@ -1,6 +1,6 @@
 //! Text that someone else wrote (post text, file names, a platform's error)
-//! shown on an admin's terminal: control characters and bidirectional
-//! overrides are made visible instead of acting. A post with `ESC[31m` must
+//! shown on an admin's terminal or in the human log: control characters and
+//! bidirectional overrides are made visible instead of acting. A post with `ESC[31m` must
 //! not turn the admin's terminal red, and U+202E must not reverse an excerpt
 //! so that it reads as something else.
 
@@ -38,6 +38,20 @@ pub(crate) fn safe_line(text: &str) -> Cow<'_, str> {
     replace(text, acts)
 }
 
+/// For one event of the human log, as the formatter wrote it: a line feed
+/// or carriage return inside it (a file named `a\nINFO forged.json`) must
+/// not start a line of its own. ESC stays: the formatter's own colours use
+/// it, and tracing-subscriber already escapes ESC in field values.
+pub(crate) fn safe_log_event(event: &str) -> String {
+    let (body, end) = match event.strip_suffix('\n') {
+        Some(body) => (body, "\n"),
+        None => (event, ""),
+    };
+    let mut out = replace(body, |c| acts(c) && c != '\u{1b}' && c != '\t').into_owned();
+    out.push_str(end);
+    out
+}
+
 fn replace(text: &str, unsafe_char: impl Fn(char) -> bool) -> Cow<'_, str> {
     if !text.chars().any(&unsafe_char) {
         return Cow::Borrowed(text);
@@ -61,6 +75,10 @@ mod tests {
         assert_eq!(safe_line("name\nforged"), "name␊forged");
         assert_eq!(safe("\u{9b}2J"), "\u{FFFD}2J", "C1 control sequence introducer");
         assert!(matches!(safe("普通の投稿 🎉"), Cow::Borrowed(_)));
+        assert_eq!(
+            safe_log_event("\u{1b}[32m INFO\u{1b}[0m file=a\n INFO forged.json\n"),
+            "\u{1b}[32m INFO\u{1b}[0m file=a␊ INFO forged.json\n"
+        );
         // One column per character: carets under an excerpt still fit.
         assert_eq!(safe("a\u{1b}b").chars().count(), 3);
     }
