@@ -415,3 +415,38 @@ async fn a_person_can_declare_and_lift_the_hold_of_one_account() {
     assert_eq!(v["was_declared"], true, "{out}");
     assert!(!herald::control::stops::DisasterHolds::read(&env.config.daemon.state_dir).applies("tokyo"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_special_warning_raises_the_hold_and_is_fetched_only_when_a_trigger_reads_it() {
+    for (triggers, raises) in [
+        // Only an intensity trigger: the weather warning is not even fetched.
+        ("[[jma.trigger]]\nmax_intensity = \"5-\"\n", false),
+        ("[[jma.trigger]]\nspecial_warning = true\n", true),
+    ] {
+        let fake = FakeJma::start().await;
+        let env = env(&fake, triggers);
+        env.clock.set(utc("2026-12-01T00:45:00Z"));
+        fake.publish(
+            "urn:uuid:rain",
+            "気象特別警報・警報・注意報",
+            "2026-12-01T00:40:00Z",
+            "vpww53_special.xml",
+        );
+        let daemon = Running::start(env.daemon());
+        let state = env.config.daemon.state_dir.join("jma/state.json");
+        eventually("the entry was seen", || {
+            std::fs::read_to_string(&state).is_ok_and(|s| s.contains("urn:uuid:rain"))
+        })
+        .await;
+        let fetched = fake.requests().iter().any(|r| r.path.ends_with("vpww53_special.xml"));
+        assert_eq!(fetched, raises, "{triggers}");
+        match hold(&env) {
+            Some(stop) => {
+                assert!(raises, "{triggers}");
+                assert!(stop.reason.contains("大雨特別警報"), "{}", stop.reason);
+            }
+            None => assert!(!raises, "{triggers}"),
+        }
+        daemon.stop().await;
+    }
+}

@@ -30,13 +30,19 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// Whether the entry is a kind of message herald reads: by the type
-    /// code in its file name (JMA names files `…_VXSE53_…xml`), or by its
-    /// title.
-    pub fn is_relevant(&self) -> bool {
-        const CODES: [&str; 5] = ["VXSE51", "VXSE53", "VTSE41", "VPWW53", "VPWW54"];
-        const TITLES: [&str; 5] = ["震度速報", "震源・震度に関する情報", "津波警報", "特別警報", "気象警報"];
-        CODES.iter().any(|c| self.link.contains(c)) || TITLES.iter().any(|t| self.title.contains(t))
+    /// Whether the entry is a kind of message some trigger reads, by the
+    /// type code in its file name (JMA names files `…_VXSE53_…xml`) or by
+    /// its title: only those are fetched, to spare JMA's servers.
+    pub fn is_relevant(&self, triggers: &[JmaTrigger]) -> bool {
+        let is = |codes: &[&str], titles: &[&str]| {
+            codes.iter().any(|c| self.link.contains(c)) || titles.iter().any(|t| self.title.contains(t))
+        };
+        let quake = is(&["VXSE51", "VXSE53"], &["震度速報", "震源・震度に関する情報"]);
+        let tsunami = is(&["VTSE41"], &["津波警報"]);
+        let weather = is(&["VPWW53", "VPWW54"], &["特別警報", "気象警報"]);
+        triggers.iter().any(|t| {
+            (quake && t.max_intensity.is_some()) || (tsunami && t.tsunami.is_some()) || (weather && t.special_warning)
+        })
     }
 }
 
@@ -152,10 +158,21 @@ pub fn parse_message(xml: &str) -> Result<Message, ParseError> {
     if status.is_empty() {
         return Err(ParseError("the message has no Control/Status".into()));
     }
-    let event_id = text_of(child(head, "EventID"));
-    if event_id.is_empty() {
-        return Err(ParseError("the message has no Head/EventID".into()));
-    }
+    // Weather warnings carry an empty EventID: each message of an office
+    // and title states what is in force, so that pair names the "event".
+    let event_id = match text_of(child(head, "EventID")) {
+        id if !id.is_empty() => id,
+        _ => {
+            let office = text_of(child(control, "EditorialOffice"));
+            let title = text_of(child(head, "Title"));
+            if office.is_empty() && title.is_empty() {
+                return Err(ParseError(
+                    "the message has no Head/EventID and no office and title to stand for it".into(),
+                ));
+            }
+            format!("{office}/{title}")
+        }
+    };
     let mut observed = Observed::default();
     if let Some(body) = child(report, "Body") {
         if let Some(obs) = child(body, "Intensity").and_then(|i| child(i, "Observation")) {
@@ -312,6 +329,43 @@ mod tests {
         assert!(fires(&trigger("6-", &[]), &m.observed).is_none());
         assert!(fires(&trigger("4", &["東京都"]), &m.observed).is_none(), "Tokyo saw 3");
         assert!(fires(&trigger("3", &["東京都"]), &m.observed).is_some());
+    }
+
+    #[test]
+    fn a_special_warning_in_force_fires_and_one_lifted_does_not() {
+        let m = parse_message(include_str!("../../tests/data/jma/vpww53_special.xml")).unwrap();
+        assert!(m.is_real());
+        assert_eq!(
+            m.event_id, "福岡管区気象台/福岡県気象警報・注意報",
+            "weather warnings have no EventID"
+        );
+        assert_eq!(m.observed.special_warnings.iter().collect::<Vec<_>>(), ["大雨特別警報"]);
+        let t = JmaTrigger {
+            special_warning: true,
+            ..Default::default()
+        };
+        assert_eq!(fires(&t, &m.observed).as_deref(), Some("大雨特別警報 in force"));
+        assert!(
+            fires(&trigger("1", &[]), &m.observed).is_none(),
+            "no intensity in a weather warning"
+        );
+    }
+
+    #[test]
+    fn a_tsunami_bulletin_reads_each_coasts_category() {
+        let m = parse_message(include_str!("../../tests/data/jma/vtse41_tsunami.xml")).unwrap();
+        assert_eq!(
+            m.observed.tsunami.iter().copied().collect::<Vec<_>>(),
+            [TsunamiLevel::Advisory, TsunamiLevel::Warning]
+        );
+        let at_least = |level| JmaTrigger {
+            tsunami: Some(level),
+            ..Default::default()
+        };
+        assert!(fires(&at_least(TsunamiLevel::Warning), &m.observed)
+            .unwrap()
+            .contains("津波警報"));
+        assert!(fires(&at_least(TsunamiLevel::MajorWarning), &m.observed).is_none());
     }
 
     #[test]

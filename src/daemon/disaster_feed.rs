@@ -218,7 +218,7 @@ impl Poller {
         let mut complete = true;
         for entry in fresh {
             let old = DateTime::parse_from_rfc3339(&entry.updated).is_ok_and(|t| now - t.with_timezone(&Utc) > MAX_AGE);
-            if !entry.is_relevant() || old {
+            if !entry.is_relevant(&self.settings.triggers) || old {
                 memory.saw(&entry.id);
                 continue;
             }
