@@ -197,7 +197,7 @@ impl Hook {
     }
 }
 
-fn config(smtp_port: u16, ca: &Path, hook_port: u16) -> String {
+fn config(smtp_port: u16, ca: &Path, hook_port: u16, extra: &str) -> String {
     format!(
         r#"
 [[account]]
@@ -212,6 +212,7 @@ time_zone = "Asia/Tokyo"
 admins = ["ops@example.co.jp"]
 credentials_dir = "creds"
 backoff = "10s"
+{extra}
 
 [notifications.smtp]
 host = "127.0.0.1"
@@ -239,6 +240,11 @@ struct Setup {
 }
 
 async fn setup() -> Option<Setup> {
+    setup_with("").await
+}
+
+/// As [`setup`], with more `[notifications]` keys.
+async fn setup_with(extra: &str) -> Option<Setup> {
     let certs = tempfile::tempdir().unwrap();
     let Some((ca, cert, key)) = certificates(certs.path()) else {
         skip("the openssl command is needed to make the test SMTP server's certificate");
@@ -250,7 +256,7 @@ async fn setup() -> Option<Setup> {
     };
     let hook = Hook::default();
     let (hook_port, task) = hook.start().await;
-    let env = Env::new(&config(smtp.port, &ca, hook_port));
+    let env = Env::new(&config(smtp.port, &ca, hook_port, extra));
     let creds = env.dir.path().join("creds");
     std::fs::create_dir_all(&creds).unwrap();
     std::fs::write(
@@ -479,5 +485,44 @@ async fn a_post_published_later_than_late_after_is_reported_late() {
         body["text"].as_str().unwrap().contains("10 minutes after its time"),
         "{body}"
     );
+    daemon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_summary_goes_out_once_a_day_at_its_time() {
+    let Some(s) = setup_with("daily_summary = \"09:00\"").await else {
+        return;
+    };
+    // 08:50 in Tokyo: not yet.
+    s.env.clock.set(utc("2026-11-30T23:50:00Z"));
+    s.env
+        .drop_post("tokyo", "news.json", r#"{"text": "営業時間のお知らせ"}"#);
+    let daemon = Running::start(s.env.daemon());
+    eventually("published", || s.env.path("tokyo", "published/news.json").exists()).await;
+    let summaries = || {
+        s.hook
+            .got()
+            .into_iter()
+            .filter(|(b, _)| b["text"].as_str().is_some_and(|t| t.contains("1日のまとめ")))
+            .count()
+    };
+    assert_eq!(summaries(), 0);
+    // 10:00, past the hour the idle loop sleeps: the summary, once however
+    // often the loop comes round.
+    s.env.clock.set(utc("2026-12-01T01:00:00Z"));
+    eventually("the summary", || summaries() == 1).await;
+    s.env.clock.set(utc("2026-12-01T03:00:00Z"));
+    s.env
+        .drop_post("tokyo", "more.json", r#"{"text": "本日の営業は終了しました"}"#);
+    eventually("published too", || s.env.path("tokyo", "published/more.json").exists()).await;
+    assert_eq!(summaries(), 1, "one a day");
+    let (body, signed) = s
+        .hook
+        .got()
+        .into_iter()
+        .find(|(b, _)| b["text"].as_str().unwrap().contains("1日のまとめ"))
+        .unwrap();
+    assert!(signed);
+    assert!(body["text"].as_str().unwrap().contains("公開 1件"), "{body}");
     daemon.stop().await;
 }

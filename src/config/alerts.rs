@@ -163,6 +163,7 @@ pub const NOTIFY_EVENTS: &[&str] = &[
     "disaster-hold",
     "budget",
     "feed",
+    "summary",
 ];
 
 /// `[notifications.smtp]`.
@@ -226,6 +227,9 @@ pub struct NotificationSettings {
     pub credentials_dir: Option<PathBuf>,
     /// A post published more than this after its time counts as late.
     pub late_after: Duration,
+    /// When (in each account's zone) the daily summary goes out, on top of
+    /// the immediate notices; none: no summary.
+    pub daily_summary: Option<chrono::NaiveTime>,
 }
 
 impl Default for NotificationSettings {
@@ -240,6 +244,7 @@ impl Default for NotificationSettings {
             max_attempts: 12,
             credentials_dir: None,
             late_after: Duration::from_secs(300),
+            daily_summary: None,
         }
     }
 }
@@ -336,6 +341,7 @@ pub(super) struct RawNotifications {
     max_attempts: Option<u32>,
     credentials_dir: Option<Spanned<String>>,
     late_after: Option<Spanned<String>>,
+    daily_summary: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -630,6 +636,14 @@ pub(super) fn check(c: &Checker<'_>, raw: RawAlerts<'_>, accounts: &[String]) ->
         s.credentials_dir = n.credentials_dir.as_ref().map(|d| c.resolve(d.get_ref()));
         if let Some(l) = &n.late_after {
             s.late_after = c.duration(l, "late_after")?;
+        }
+        if let Some(t) = &n.daily_summary {
+            s.daily_summary = Some(chrono::NaiveTime::parse_from_str(t.get_ref().trim(), "%H:%M").map_err(|_| {
+                c.error_at(
+                    t.span().start,
+                    format!("daily_summary \"{}\" is not a time of day; write it like \"09:00\" (in each account's zone).", t.get_ref()),
+                )
+            })?);
         }
         out.notifications = s;
     }

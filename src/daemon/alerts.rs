@@ -203,6 +203,9 @@ pub(super) fn attestation_reminders(shared: &Shared, now: DateTime<Utc>) -> Vec<
 pub(super) fn on_tick(shared: &Shared, now: DateTime<Utc>) {
     // Audited: the notification desk hears them from the audit log.
     let _reminders = attestation_reminders(shared, now);
+    if let Err(e) = daily_summaries(shared, now) {
+        tracing::error!("the daily summary: {e}");
+    }
     if shared.config.alerts.costs.monthly_budget.is_some()
         || shared.config.accounts.values().any(|a| a.monthly_budget.is_some())
     {
@@ -630,6 +633,34 @@ fn message_for(
             },
             true,
         ),
+        ("daily-summary", _) => {
+            let n = |state: &str| entry.detail["last_24h"][state].as_u64().unwrap_or(0);
+            let held_now = entry.detail["held_now"].as_u64().unwrap_or(0);
+            let date = entry.detail["date"].as_str().unwrap_or("");
+            (
+                Message {
+                    event: "summary",
+                    account: account.clone(),
+                    delivery: None,
+                    lang,
+                    subject: say(
+                        format!("[herald] {acc} の1日のまとめ ({date})"),
+                        format!("[herald] Daily summary for {acc} ({date})"),
+                    ),
+                    text: say(
+                        format!(
+                            "過去24時間: 公開 {}件、保留 {}件、却下 {}件、失敗 {}件、期限切れ {}件。\n管理者の判断を待っている投稿: {held_now}件（herald queue --account {acc}）。",
+                            n("published"), n("held"), n("rejected"), n("failed"), n("expired")
+                        ),
+                        format!(
+                            "Last 24 hours: {} published, {} held, {} rejected, {} failed, {} expired.\nWaiting for review now: {held_now} (herald queue --account {acc}).",
+                            n("published"), n("held"), n("rejected"), n("failed"), n("expired")
+                        ),
+                    ),
+                },
+                false,
+            )
+        }
         ("budget-hold", _) => (
             post("budget", "X の月間予算を超えるため保留", "Post held: X budget", "X の月間予算を超えるため保留されています。", "is held: it would exceed the month's budget for X."),
             true,
@@ -853,4 +884,60 @@ fn new_month(shared: &Shared, now: DateTime<Utc>) {
         Ok(n) => tracing::info!("{n} deliveries held for the X budget go back to the schedule: {month} began"),
         Err(e) => tracing::error!("releasing budget holds: {e}"),
     }
+}
+
+/// The daily summary (`[notifications] daily_summary`), on top of the
+/// immediate notices: once a day, at that time in each account's zone, what
+/// happened to the account's posts in the last 24 hours and what waits for
+/// review. Audited as `daily-summary` (which notifies); the days sent are
+/// remembered in `<state_dir>/alerts/summary.json`. The store is read only
+/// when some account's summary is due.
+fn daily_summaries(shared: &Shared, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let Some(at) = shared.config.alerts.notifications.daily_summary else {
+        return Ok(());
+    };
+    let path = shared.config.daemon.state_dir.join("alerts").join("summary.json");
+    let mut sent: BTreeMap<String, NaiveDate> = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let due: Vec<&Account> = shared
+        .config
+        .accounts
+        .values()
+        .filter(|a| {
+            let local = now.with_timezone(&a.time_zone);
+            local.time() >= at && sent.get(&a.id) != Some(&local.date_naive())
+        })
+        .collect();
+    if due.is_empty() {
+        return Ok(());
+    }
+    let all = shared.store.deliveries()?;
+    let since = now - chrono::TimeDelta::hours(24);
+    for a in due {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut waiting = 0;
+        for d in all.iter().filter(|d| d.account == a.id) {
+            if d.updated_at > since {
+                *counts.entry(d.state.name()).or_default() += 1;
+            }
+            waiting += usize::from(d.state == State::Held);
+        }
+        let date = now.with_timezone(&a.time_zone).date_naive();
+        shared.audit.note(
+            now,
+            crate::audit::Event::new("daily-summary")
+                .account(&a.id)
+                .detail(serde_json::json!({"date": date.to_string(), "last_24h": counts, "held_now": waiting})),
+        );
+        sent.insert(a.id.clone(), date);
+    }
+    let written = std::fs::create_dir_all(path.parent().expect("in alerts/"))
+        .and_then(|_| serde_json::to_vec_pretty(&sent).map_err(std::io::Error::other))
+        .and_then(|bytes| crate::queue::write_atomically(&path, &bytes));
+    if let Err(e) = written {
+        tracing::error!(file = %path.display(), "cannot record the daily summaries sent ({e}); they may be sent again");
+    }
+    Ok(())
 }
