@@ -59,6 +59,8 @@ struct Counts {
     check: Option<Histogram>,
     /// "ok" or "refused" → count.
     reloads: BTreeMap<&'static str, u64>,
+    /// Post files found where no account publishes them (each counted once).
+    stray_files: u64,
     /// Issue 17's counters (the disaster feed, notifications), by family
     /// name and label value (families in [`ALERT_FAMILIES`]).
     alerts: BTreeMap<(&'static str, String), f64>,
@@ -103,6 +105,8 @@ pub fn error_class(e: &PublishError) -> &'static str {
         PublishError::Permanent(_) => "refused",
         PublishError::RateLimited { .. } => "rate_limited",
         PublishError::NeedsReauth(_) => "needs_reauth",
+        PublishError::AccountRefused(_) => "account_refused",
+        PublishError::NeedsAdmin(_) => "needs_admin",
     }
 }
 
@@ -168,6 +172,11 @@ impl Metrics {
             .reloads
             .entry(if ok { "ok" } else { "refused" })
             .or_default() += 1;
+    }
+
+    /// A post file no account will publish was found (see `queue::strays`).
+    pub fn observe_stray_file(&self) {
+        self.counts().stray_files += 1;
     }
 
     /// The whole exposition: the counters and the store's figures.
@@ -299,6 +308,13 @@ impl Metrics {
             let n = c.reloads.get(result).copied().unwrap_or(0);
             sample(w, "herald_reloads_total", &[("result", result)], n as f64);
         }
+        family(
+            w,
+            "herald_stray_files_total",
+            "counter",
+            "Post files found where no account publishes them (queue folder itself, unregistered folders), each counted once.",
+        );
+        sample(w, "herald_stray_files_total", &[], c.stray_files as f64);
         for (name, label, help) in ALERT_FAMILIES {
             family(w, name, "counter", help);
             for ((_, value), n) in c

@@ -624,3 +624,34 @@ async fn nothing_is_published_unaudited_and_publishing_resumes_once_the_log_can_
     assert!(first_ingest < publish, "{events:?}");
     assert!(herald::audit::verify(&audit).unwrap().ok);
 }
+
+#[tokio::test]
+async fn a_post_no_account_will_publish_is_said_not_silent() {
+    let env = Env::new(TOKYO);
+    let queue = env.config.daemon.queue_dir.clone();
+    std::fs::write(queue.join("lost.json"), r#"{"text": "迷子"}"#).unwrap();
+    std::fs::create_dir(queue.join("Tokyo")).unwrap();
+    std::fs::write(queue.join("Tokyo/p.json"), r#"{"text": "大文字のフォルダ"}"#).unwrap();
+    env.run_at(utc("2026-12-01T00:00:00Z")).await;
+    let note = std::fs::read_to_string(queue.join("lost.json.herald.txt")).unwrap();
+    assert!(
+        note.starts_with("NOT PUBLISHED") && note.contains("belongs to no account"),
+        "{note}"
+    );
+    let note = std::fs::read_to_string(queue.join("Tokyo.herald.txt")).unwrap();
+    assert!(note.contains("Did you mean the account \"tokyo\""), "{note}");
+    assert!(
+        queue.join("lost.json").exists() && queue.join("Tokyo/p.json").exists(),
+        "left where they were"
+    );
+    let (_, out, _) = env.run_cli("doctor", &["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let strays: Vec<&serde_json::Value> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "stray file")
+        .collect();
+    assert_eq!(strays.len(), 2, "{v}");
+    assert!(strays.iter().all(|c| c["status"] == "warn"));
+}

@@ -160,7 +160,14 @@ fn check_file<'c>(config: &'c Config, args: &CheckArgs, extra: &Extra, file: &Pa
     if !extra.is_empty() {
         guidelines.add_rule(Guidelines::proofreading_rule(extra.clone()));
     }
-    let report = guidelines.check(&Draft::of(&post, now, metric.as_ref()));
+    let mut report = guidelines.check(&Draft::of(&post, now, metric.as_ref()));
+    // What the platform would refuse in the media, located in the file.
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    report.add(crate::platform::media_findings(
+        platform_for(args, account),
+        &post,
+        &text,
+    ));
     let cost = (platform_for(args, account) == PlatformKind::X).then(|| {
         let texts: Vec<&str> = post.parts.iter().map(|p| p.text.as_str()).collect();
         let c = crate::alerts::costs::price(&config.alerts.costs, &texts);
@@ -258,6 +265,22 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
             let texts: Vec<String> = post.parts.iter().map(|p| p.text.clone()).collect();
             let shown = crate::guidelines::redact::mask_parts(&texts, &report.findings);
             for f in &report.findings {
+                if f.rule == crate::platform::x::media::MEDIA_RULE {
+                    // Located in the file, where the media entry is.
+                    out.push_str(&format!(
+                        "  part {}, line {}, column {} of the file: {} [{}] {}\n",
+                        f.part + 1,
+                        f.line,
+                        f.column,
+                        f.severity.name(),
+                        f.rule,
+                        f.message
+                    ));
+                    if let Some(s) = &f.suggestion {
+                        out.push_str(&format!("    = {s}\n"));
+                    }
+                    continue;
+                }
                 let text = &shown[f.part];
                 let line_text = text.lines().nth(f.line - 1).unwrap_or("");
                 let line_start = text[..f.start].rfind('\n').map_or(0, |i| i + 1);

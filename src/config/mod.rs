@@ -98,6 +98,12 @@ pub struct XSettings {
     pub timeout: Duration,
     /// The longest herald waits between two polls of a video's processing.
     pub max_poll_wait: Duration,
+    /// X is eventually consistent: a post just made may not be visible to
+    /// a reply or in the timeline for a few seconds. Herald waits this long
+    /// between thread parts, before repeating a reply X could not yet see
+    /// the parent of, and before reading the timeline again when looking
+    /// for a post an earlier attempt may have made.
+    pub settle_wait: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

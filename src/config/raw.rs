@@ -83,6 +83,7 @@ struct RawX {
     credentials_dir: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     max_poll_wait: Option<Spanned<String>>,
+    settle_wait: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -830,6 +831,10 @@ fn x_settings(c: &Checker<'_>, raw: &RawX) -> Result<XSettings, ConfigError> {
         max_poll_wait: match &raw.max_poll_wait {
             Some(v) => c.duration(v, "max_poll_wait")?,
             None => Duration::from_secs(30),
+        },
+        settle_wait: match &raw.settle_wait {
+            Some(v) => c.duration(v, "settle_wait")?,
+            None => Duration::from_secs(3),
         },
     })
 }

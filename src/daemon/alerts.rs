@@ -103,7 +103,7 @@ pub(super) fn release_gated_holds(shared: &Shared, now: DateTime<Utc>) -> Result
             Release {
                 account_id: &account.id,
                 is_hold: is_attestation_hold,
-                after: "the owner's attestation was renewed",
+                after: "the owner's attestation is current",
                 event: "attestation-release",
             },
             &because,
@@ -858,7 +858,7 @@ pub(super) fn release_budget_holds(shared: &Shared, because: &str, now: DateTime
             Release {
                 account_id: &account.id,
                 is_hold: is_budget_hold,
-                after: "the budget was checked again",
+                after: "the budget is checked again",
                 event: "budget-release",
             },
             because,

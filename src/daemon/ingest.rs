@@ -191,6 +191,25 @@ fn handle_file(
     if !post.when.is_recurring() && file.note_existing_one_shot()? {
         return Ok(());
     }
+    // What the platform would refuse in the media: rejected now, with the
+    // owner's note, before any upload (X answers only after the uploads).
+    let file_text = std::fs::read_to_string(&c.path).unwrap_or_default();
+    let media: Vec<_> = crate::platform::media_findings(account.platform, post, &file_text)
+        .into_iter()
+        .filter(|f| f.severity == crate::config::Severity::Block)
+        .collect();
+    if !media.is_empty() {
+        let what: Vec<String> = media
+            .iter()
+            .map(|f| format!("part {}, line {}: {}", f.part + 1, f.line, f.message))
+            .collect();
+        let reason = format!(
+            "{} would refuse the post's media: {}.",
+            account.platform.display_name(),
+            what.join("; ")
+        );
+        return file.reject(Some(post), reason, media);
+    }
     let (report, when) = check_post(shared, account, &c.name, post, pass, None);
     // Files already recorded are in `all`, with their own times.
     let known = all

@@ -16,7 +16,7 @@ mod stop;
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -31,8 +31,8 @@ use crate::platform::{self, Platform};
 use crate::schedule::{is_stale, lateness_of, out_of_quiet_hours, paced, Clock};
 use crate::store::{Delivery, State, Store, StoreError};
 
-pub(crate) use publish::is_reauth_hold;
 pub use publish::{backoff, MAX_ATTEMPTS};
+pub(crate) use publish::{is_reauth_hold, is_retryable_hold, is_unknown_outcome_hold};
 
 /// What the publishing tasks share with the loop. Read-only but for the store.
 pub(crate) struct Shared {
@@ -48,6 +48,12 @@ pub(crate) struct Shared {
     audit: crate::audit::Audit,
     /// Notifications to owners and admins (issue 17), fed by the audit log.
     notices: alerts::Notices,
+    /// Accounts whose deliveries this run held because of the account (a
+    /// refusal of the whole account, re-authorization): a post of theirs
+    /// that goes through releases them. Holds from before the start were
+    /// released (or kept, while marked) at start, so memory suffices, and a
+    /// publication costs no scan of the store. Kept across reloads.
+    held_accounts: Arc<std::sync::Mutex<HashSet<String>>>,
 }
 
 /// What a `--once` run did, for the CLI to print.
@@ -77,6 +83,8 @@ pub struct Daemon {
     _queue_lock: std::fs::File,
     /// Whether publishing waits for the audit log (said once, not every pass).
     audit_down: bool,
+    /// Stray post files already reported (each is said once).
+    strays: HashSet<PathBuf>,
 }
 
 /// The lock file in the queue folder: a second daemon on the same queue —
@@ -222,6 +230,7 @@ impl Daemon {
             guidelines,
             metrics,
             telemetry,
+            held_accounts: Default::default(),
         };
         let metrics_listener = match shared.config.metrics.listen {
             Some(addr) => {
@@ -261,6 +270,7 @@ impl Daemon {
             metrics_listener,
             _queue_lock: queue_lock,
             audit_down: false,
+            strays: HashSet::new(),
         })
     }
 
@@ -298,6 +308,7 @@ impl Daemon {
     /// Returns when the loop should wake up again.
     async fn tick(&mut self) -> anyhow::Result<(Option<DateTime<Utc>>, Option<SystemTime>, usize)> {
         let now = self.shared.clock.now();
+        self.report_strays();
         let shared = self.shared.clone();
         let mut cache = std::mem::take(&mut self.cache);
         let (cache, ingested) = tokio::task::spawn_blocking(move || {
@@ -343,6 +354,30 @@ impl Daemon {
             });
         }
         Ok((next, ingested.wake, started))
+    }
+
+    /// Post files no account will publish (in the queue folder itself, in
+    /// a folder no account is registered for): logged once each, with a
+    /// note beside them where herald may write. `herald doctor` lists them.
+    fn report_strays(&mut self) {
+        let queue_dir = &self.shared.config.daemon.queue_dir;
+        let ids = self.shared.config.accounts.keys().map(String::as_str).collect();
+        let strays = crate::queue::strays::find(queue_dir, &ids, false);
+        let now: HashSet<PathBuf> = strays.iter().map(|s| s.path.clone()).collect();
+        for stray in strays {
+            if self.strays.contains(&stray.path) {
+                continue;
+            }
+            let why = stray.explain(queue_dir);
+            tracing::warn!("{why}");
+            let note =
+                format!("NOT PUBLISHED: {why}\n\nWritten by herald; it replaces this note when something changes.\n");
+            if let Err(e) = crate::queue::write_note(&stray.path, &note) {
+                tracing::debug!("no note beside {}: {e}", stray.path.display());
+            }
+            self.shared.telemetry.observe_stray_file();
+        }
+        self.strays = now;
     }
 
     fn task_done(&mut self, joined: Result<String, tokio::task::JoinError>) {

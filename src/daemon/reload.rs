@@ -104,6 +104,7 @@ fn prepare(config: Config, old: &Shared) -> Result<Shared, String> {
         telemetry: old.telemetry.clone(),
         audit: old.audit.clone(),
         notices: old.notices.clone(),
+        held_accounts: old.held_accounts.clone(),
     })
 }
 

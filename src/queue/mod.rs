@@ -5,6 +5,7 @@
 //! invariant 5); the only files it removes are its own notes.
 
 pub mod post;
+pub mod strays;
 pub mod watch;
 
 use std::io::Write;

@@ -39,6 +39,11 @@ pub struct AccountRecord {
     pub v: u32,
     /// When the account last published, for pacing.
     pub last_published: Option<DateTime<Utc>>,
+    /// The remote id of the account's newest post herald made (where the
+    /// platform's ids grow with time, as X's do): where a later search for
+    /// a post whose outcome was unknown starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_remote_id: Option<String>,
 }
 
 /// Where a recurring post is in its schedule.
@@ -167,6 +172,7 @@ impl Store {
         Ok(Self::read(&self.accounts, &key(&[account]))?.unwrap_or(AccountRecord {
             v: 1,
             last_published: None,
+            last_remote_id: None,
         }))
     }
 
