@@ -55,7 +55,7 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
         all: &all,
         stops: &stops,
         in_pass: Vec::new(),
-        disaster_hold: crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some(),
+        disaster_holds: crate::control::stops::DisasterHolds::read(&shared.config.daemon.state_dir),
         now,
     };
     let mut present_paths = HashSet::new();
@@ -157,8 +157,8 @@ struct Pass<'a> {
     /// Posts accepted earlier in this pass, which `all` predates, so that two
     /// files with the same text dropped together are caught as duplicates.
     in_pass: Vec<PassPost>,
-    /// Whether a disaster hold is declared (read once per pass).
-    disaster_hold: bool,
+    /// The disaster holds declared, company-wide or per account (read once per pass).
+    disaster_holds: crate::control::stops::DisasterHolds,
     now: DateTime<Utc>,
 }
 
@@ -281,7 +281,7 @@ fn check_post(
         .unwrap_or_default();
     draft.recent = &recent;
     // A declared disaster hold keeps promotional posts back (the rule reads it).
-    draft.disaster_hold = pass.disaster_hold;
+    draft.disaster_hold = pass.disaster_holds.applies(&account.id);
     let started = std::time::Instant::now();
     let report = guidelines.check(&draft);
     shared.telemetry.observe_check(started.elapsed());

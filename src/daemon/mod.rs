@@ -4,6 +4,8 @@
 //! the queue folders. `daemon::run(config, clock, shutdown)` is the whole
 //! daemon, which is what lets tests drive it in-process.
 
+pub(crate) mod alerts;
+mod disaster_feed;
 mod ingest;
 pub mod notes;
 pub mod notify;
@@ -44,6 +46,8 @@ pub(crate) struct Shared {
     telemetry: Arc<crate::metrics::Metrics>,
     /// The audit log (control helper): the daemon's own events.
     audit: crate::audit::Audit,
+    /// Notifications to owners and admins (issue 17), fed by the audit log.
+    notices: alerts::Notices,
     /// Accounts whose deliveries this run held because of the account (a
     /// refusal of the whole account, re-authorization): a post of theirs
     /// that goes through releases them. Holds from before the start were
@@ -212,15 +216,20 @@ impl Daemon {
         let queue_lock = lock_queue(&config.daemon.queue_dir, &config.daemon.state_dir)?;
         let (platforms, guidelines, metrics) = per_account(&config, &clock, |_| None)?;
         let permits = Arc::new(Semaphore::new(config.daemon.max_in_flight));
+        let telemetry = Arc::new(crate::metrics::Metrics::new());
+        let audit = crate::audit::Audit::open(&config.daemon.state_dir);
+        let notices = alerts::Notices::new(&config, store.clone(), clock.clone(), telemetry.clone());
+        audit.set_observer(notices.observer());
         let shared = Shared {
-            audit: crate::audit::Audit::open(&config.daemon.state_dir),
+            audit,
+            notices,
             config,
             clock,
             store,
             platforms,
             guidelines,
             metrics,
-            telemetry: Arc::new(crate::metrics::Metrics::new()),
+            telemetry,
             held_accounts: Default::default(),
         };
         let metrics_listener = match shared.config.metrics.listen {
@@ -248,6 +257,8 @@ impl Daemon {
                 publish::release_reauth_holds(&shared, &account.id, because, shared.clock.now())?;
             }
         }
+        // Attestations renewed while herald was down.
+        alerts::release_gated_holds(&shared, shared.clock.now())?;
         Ok(Daemon {
             shared: Arc::new(shared),
             cache: Default::default(),
@@ -323,6 +334,9 @@ impl Daemon {
         let shared = self.shared.clone();
         let busy = self.busy.clone();
         let (due, next, changed) = tokio::task::spawn_blocking(move || select_due(&shared, &busy, now)).await??;
+        // Reminders and notices of issue 17 (attestation, notifications).
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || alerts::on_tick(&shared, now)).await?;
         // Deliveries that changed state (stale ones) count as progress: the
         // next pass may plan what replaces them.
         let started = due.len() + changed;
@@ -448,6 +462,10 @@ impl Daemon {
                 }
             });
         }
+        // Issue 17: the notification sender and the disaster feed run beside
+        // the loop; neither ever holds publishing.
+        let _sender = AbortOnDrop(Some(tokio::spawn(self.shared.notices.clone().run_sender())));
+        let _feed = AbortOnDrop(alerts::start_feed(&self.shared, control.caller()));
         self.notifier.status("scanning the queue");
         let mut ready = false;
         loop {
@@ -575,6 +593,7 @@ impl Daemon {
             tracing::warn!("{n} requests did not finish within the stop grace; they are reconciled at the next start");
         }
         self.shared.store.flush().await?;
+        self.shared.notices.close();
         Ok(())
     }
 
@@ -620,8 +639,16 @@ impl Daemon {
                 busy: &busy,
                 daemon: Some(info),
             };
+            let recheck = matches!(call.request, crate::control::Request::DisasterHold { .. });
             let response =
                 tokio::runtime::Handle::current().block_on(crate::control::admin::handle(&ctx, call.request));
+            // A disaster hold declared or lifted applies to the posts
+            // already scheduled too, not only to files ingested later.
+            if recheck && matches!(response, crate::control::Response::Ok { .. }) {
+                if let Err(e) = reload::recheck(&shared, ctx.now) {
+                    tracing::error!("re-checking deliveries after the disaster hold changed: {e}");
+                }
+            }
             let _ = call.reply.send(response);
         });
         if !beside {
@@ -658,6 +685,11 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
             continue;
         };
         if stops.blocks(&d, account) {
+            continue;
+        }
+        // The yearly attestation gate (issue 17): a lapsed owner's posts are held.
+        if alerts::hold_if_lapsed(shared, &mut d, account, now)? {
+            changed += 1;
             continue;
         }
         if busy.contains(&d.account) || chosen.iter().any(|c| c.account == d.account) {
@@ -743,6 +775,11 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
                 next = Some(next.map_or(allowed, |n| n.min(allowed)));
                 continue;
             }
+        }
+        // X's price (issue 17): a post over the month's budget is held.
+        if alerts::hold_if_over_budget(shared, &mut d, account, now)? {
+            changed += 1;
+            continue;
         }
         chosen.push(d);
     }
