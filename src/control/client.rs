@@ -50,6 +50,11 @@ fn unreachable_advice(paths: &ControlPaths, why: &std::io::Error) -> String {
         .map(|m| audit::group_name(m.gid()).unwrap_or_else(|| format!("gid {}", m.gid())));
     let me = Actor::current_user();
     match group {
+        // Adding people to group root would give them far more than herald.
+        Some(group) if group == "root" => format!(
+            "the herald daemon is running{pid}, but you ({me}) cannot use its control socket {}: {why}. The socket belongs to group \"root\", so no admin group can be given access: run this command with sudo, or have the daemon's socket in a folder of its own group (the systemd unit's RuntimeDirectory, socket = \"/run/herald/herald.sock\"; see deploy/README.md). Herald does not open the store while the daemon runs.",
+            socket.display()
+        ),
         Some(group) => format!(
             "the herald daemon is running{pid}, but you ({me}) cannot use its control socket {}: {why}. The socket admits its owner and the group \"{group}\": ask an admin to add you (sudo usermod -aG {group} <your user name>), then log in again. Herald does not open the store while the daemon runs.",
             socket.display()
