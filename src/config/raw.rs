@@ -628,6 +628,7 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let mut accounts = BTreeMap::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut real_folders: Vec<(String, PathBuf)> = Vec::new();
+    let mut missing: Vec<(usize, String, PathBuf)> = Vec::new();
     for a in &raw.accounts {
         let id = a.id.get_ref().clone();
         if !valid_account_id(&id) {
@@ -646,14 +647,9 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
         seen.insert(id.clone(), a.id.span().start);
         let folder = queue_dir.join(&id);
         if !folder.is_dir() {
-            return Err(c.error_at(
-                a.id.span().start,
-                format!(
-                    "account \"{id}\" has no queue folder: {} does not exist. Create it (mkdir {}) and give the account's owner write access to it.",
-                    folder.display(),
-                    folder.display()
-                ),
-            ));
+            // Said for every account at once, after the loop.
+            missing.push((a.id.span().start, id.clone(), folder));
+            continue;
         }
         // The folder decides the account (DESIGN.md invariant 4): two
         // accounts must never read one folder through a link.
@@ -745,6 +741,22 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
             folder,
         };
         accounts.insert(id, account);
+    }
+    if let Some((at, _, _)) = missing.first() {
+        let folders: Vec<String> = missing.iter().map(|(_, _, f)| f.display().to_string()).collect();
+        let accounts: Vec<String> = missing.iter().map(|(_, id, _)| format!("\"{id}\"")).collect();
+        let (these, them) = if missing.len() == 1 { ("account", "it") } else { ("accounts", "them") };
+        return Err(c.error_at(
+            *at,
+            format!(
+                "{these} {} {} no queue folder: {} {} not exist. Create {them} (mkdir -p {}) and give each account's owners write access.",
+                accounts.join(", "),
+                if missing.len() == 1 { "has" } else { "have" },
+                folders.join(", "),
+                if missing.len() == 1 { "does" } else { "do" },
+                folders.join(" ")
+            ),
+        ));
     }
 
     let ids: Vec<String> = accounts.keys().cloned().collect();
@@ -908,6 +920,16 @@ mod tests {
             err.message
         );
         assert_eq!(err.position.unwrap().line, HEAD.lines().count() + 7);
+    }
+
+    #[test]
+    fn every_missing_account_folder_is_named_at_once() {
+        let dir = setup(&["tokyo"]);
+        let acct = |id: &str| format!("[[account]]\nid = \"{id}\"\nplatform = \"sandbox\"\nhandle = \"@{id}\"\nowner = \"H\"\n");
+        let err = parse_in(&dir, &format!("{}{}{}", acct("osaka"), acct("tokyo"), acct("berlin"))).unwrap_err();
+        assert!(err.message.contains("accounts \"osaka\", \"berlin\" have no queue folder"), "{}", err.message);
+        assert!(err.message.contains("mkdir -p "), "{}", err.message);
+        assert_eq!(err.position.unwrap().line, 9, "at the first of them");
     }
 
     #[test]
