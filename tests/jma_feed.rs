@@ -71,7 +71,11 @@ async fn a_real_earthquake_raises_the_hold_the_next_poll_is_conditional_and_the_
     );
     let daemon = Running::start(env.daemon());
 
-    eventually("the hold is raised", || hold(&env).is_some()).await;
+    // The marker is written before the audit line: wait for both.
+    eventually("the hold is raised and audited", || {
+        hold(&env).is_some() && !audit(&env, "disaster-hold").is_empty()
+    })
+    .await;
     let stop = hold(&env).unwrap();
     assert_eq!(stop.by, Actor::daemon());
     assert!(stop.reason.contains("震度5強"), "{}", stop.reason);
@@ -106,7 +110,10 @@ async fn a_real_earthquake_raises_the_hold_the_next_poll_is_conditional_and_the_
         "vxse53_cancel.xml",
     );
     next_poll(&env);
-    eventually("the hold is lifted", || hold(&env).is_none()).await;
+    eventually("the hold is lifted and audited", || {
+        hold(&env).is_none() && audit(&env, "disaster-hold").len() >= 2
+    })
+    .await;
     let lifted = audit(&env, "disaster-hold");
     assert_eq!(lifted.last().unwrap().detail["declared"], false);
     daemon.stop().await;
