@@ -137,7 +137,10 @@ fn a_user_outside_the_sockets_group_is_refused_with_advice_and_the_store_is_unto
     // far more than herald, so the advice is sudo or a group of its own.
     assert!(stderr.contains("group \"root\""), "names the socket's group: {stderr}");
     assert!(!stderr.contains("usermod -aG root"), "{stderr}");
-    assert!(stderr.contains("sudo") && stderr.contains("RuntimeDirectory"), "{stderr}");
+    assert!(
+        stderr.contains("sudo") && stderr.contains("RuntimeDirectory"),
+        "{stderr}"
+    );
     assert!(herald::control::stops::paused(&env.config.daemon.state_dir, "tokyo").is_none());
     // The daemon is unharmed and still answers its own user.
     let status = herald(&env, &["status", "--json"]).ok().json();

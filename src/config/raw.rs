@@ -745,7 +745,11 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
     if let Some((at, _, _)) = missing.first() {
         let folders: Vec<String> = missing.iter().map(|(_, _, f)| f.display().to_string()).collect();
         let accounts: Vec<String> = missing.iter().map(|(_, id, _)| format!("\"{id}\"")).collect();
-        let (these, them) = if missing.len() == 1 { ("account", "it") } else { ("accounts", "them") };
+        let (these, them) = if missing.len() == 1 {
+            ("account", "it")
+        } else {
+            ("accounts", "them")
+        };
         return Err(c.error_at(
             *at,
             format!(
@@ -925,9 +929,16 @@ mod tests {
     #[test]
     fn every_missing_account_folder_is_named_at_once() {
         let dir = setup(&["tokyo"]);
-        let acct = |id: &str| format!("[[account]]\nid = \"{id}\"\nplatform = \"sandbox\"\nhandle = \"@{id}\"\nowner = \"H\"\n");
+        let acct = |id: &str| {
+            format!("[[account]]\nid = \"{id}\"\nplatform = \"sandbox\"\nhandle = \"@{id}\"\nowner = \"H\"\n")
+        };
         let err = parse_in(&dir, &format!("{}{}{}", acct("osaka"), acct("tokyo"), acct("berlin"))).unwrap_err();
-        assert!(err.message.contains("accounts \"osaka\", \"berlin\" have no queue folder"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("accounts \"osaka\", \"berlin\" have no queue folder"),
+            "{}",
+            err.message
+        );
         assert!(err.message.contains("mkdir -p "), "{}", err.message);
         assert_eq!(err.position.unwrap().line, 9, "at the first of them");
     }
