@@ -18,7 +18,7 @@ use crate::control::stops::Stops;
 use crate::guidelines::{Draft, Report, Verdict};
 use crate::queue::{self, Candidate, Outcome, Post, PostError};
 use crate::schedule::{is_stale, out_of_quiet_hours, rfc3339_in, When};
-use crate::store::{content_hash, delivery_id, Cursor, Delivery, MediaRef, State, StoreError};
+use crate::store::{content_hash, delivery_id, Cursor, Delivery, Head, MediaRef, State, StoreError};
 
 /// A file as last read, so unchanged files are not parsed again.
 pub(crate) struct Cached {
@@ -41,13 +41,10 @@ pub(crate) struct Ingested {
 
 pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> Result<Ingested, StoreError> {
     let mut result = Ingested::default();
-    let all = shared.store.deliveries()?;
     // Pause and freeze, read once per pass: the owners' notes say when they keep a post back.
     let stops = Stops::read(&shared.config.daemon.state_dir, shared.config.accounts.values());
     let mut pass = Pass {
-        all: &all,
         stops: &stops,
-        in_pass: Vec::new(),
         disaster_hold: crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some(),
         now,
     };
@@ -74,14 +71,14 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
             }
         }
         // Files that disappeared before publication: the owner cancelled them.
-        for d in all
-            .iter()
-            .filter(|d| d.account == account.id && matches!(d.state, State::Scheduled | State::Held | State::Failed))
-        {
-            if present.contains(&d.file) {
-                continue;
-            }
-            let mut d = d.clone();
+        let gone: Vec<std::sync::Arc<str>> = shared.store.with_index(|ix| {
+            ix.of_account(&account.id)
+                .filter(|h| matches!(h.state, State::Scheduled | State::Held | State::Failed))
+                .filter(|h| !present.contains(&*h.file))
+                .map(|h| h.id.clone())
+                .collect()
+        })?;
+        for mut d in shared.store.deliveries_by_id(gone.iter().map(|id| &**id))? {
             let mut why = "the file was deleted from the queue folder before it was published".to_string();
             if d.may_be_live() {
                 // The owner called it off half-way: what stands stays on
@@ -135,15 +132,13 @@ fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: 
     &cache[&c.path]
 }
 
-/// What one ingest pass knows while it handles its files.
+/// What one ingest pass knows while it handles its files. (Posts accepted
+/// earlier in the pass are in the store's index as soon as they are
+/// recorded, so two files with the same text dropped together are caught
+/// as duplicates.)
 struct Pass<'a> {
-    /// Every delivery in the store when the pass began.
-    all: &'a [Delivery],
     /// The pause and freeze in force.
     stops: &'a Stops,
-    /// Posts accepted earlier in this pass, which `all` predates, so that two
-    /// files with the same text dropped together are caught as duplicates.
-    in_pass: Vec<PassPost>,
     /// Whether a disaster hold is declared (read once per pass).
     disaster_hold: bool,
     now: DateTime<Utc>,
@@ -156,13 +151,12 @@ fn handle_file(
     cached: &Cached,
     pass: &mut Pass<'_>,
 ) -> Result<(), StoreError> {
-    let (all, stops, now) = (pass.all, pass.stops, pass.now);
+    let (stops, now) = (pass.stops, pass.now);
     let file = FileInPass {
         shared,
         account,
         c,
         hash: &cached.hash,
-        all,
         stops,
         now,
     };
@@ -178,19 +172,7 @@ fn handle_file(
     if !post.when.is_recurring() && file.note_existing_one_shot()? {
         return Ok(());
     }
-    let (report, when) = check_post(shared, account, &c.name, post, pass, None);
-    // Files already recorded are in `all`, with their own times.
-    let known = all
-        .iter()
-        .any(|d| d.account == account.id && d.file == c.name && d.content_hash == cached.hash);
-    if report.verdict != Verdict::Block && !known {
-        pass.in_pass.push(PassPost {
-            account: account.id.clone(),
-            file: c.name.clone(),
-            texts: post.parts.iter().map(|p| p.text.clone()).collect(),
-            when,
-        });
-    }
+    let (report, _) = check_post(shared, account, &c.name, post, pass, None)?;
     if report.verdict == Verdict::Block {
         let rules: Vec<&str> = report
             .findings
@@ -207,7 +189,7 @@ fn handle_file(
     if post.when.is_recurring() {
         // Each occurrence is checked at its own instant (a sensitive date, a
         // quiet period), against the posts known when the pass began.
-        let check_at = |t: DateTime<Utc>| check_post(shared, account, &c.name, post, pass, Some(t)).0;
+        let check_at = |t: DateTime<Utc>| check_post(shared, account, &c.name, post, pass, Some(t)).map(|r| r.0);
         file.plan_recurring(post, &check_at)
     } else {
         file.plan_one_shot(post, report)
@@ -224,8 +206,8 @@ fn check_post(
     post: &Post,
     pass: &Pass<'_>,
     at: Option<DateTime<Utc>>,
-) -> (Report, DateTime<Utc>) {
-    let (all, in_pass, now) = (pass.all, &pass.in_pass, pass.now);
+) -> Result<(Report, DateTime<Utc>), StoreError> {
+    let now = pass.now;
     let metric = shared.metrics[&account.id].as_ref();
     let guidelines = &shared.guidelines[&account.id];
     let mut draft = Draft::of(post, now, metric);
@@ -234,34 +216,19 @@ fn check_post(
     }
     let when = draft.when();
     // The duplicate rule compares with the account's other recent posts.
-    let recent = guidelines
-        .duplicate_window()
-        .map(|window| {
-            let mut texts = recent_texts(all, &account.id, file, when, window);
-            texts.extend(
-                in_pass
-                    .iter()
-                    .filter(|p| p.account == account.id && p.file != file && (p.when - when).abs() <= window)
-                    .flat_map(|p| p.texts.iter().cloned()),
-            );
-            texts
-        })
-        .unwrap_or_default();
+    let recent = match guidelines.duplicate_window() {
+        Some(window) => shared
+            .store
+            .with_index(|ix| recent_texts(ix.recent(&account.id, when, window), &account.id, file, when, window))?,
+        None => Vec::new(),
+    };
     draft.recent = &recent;
     // A declared disaster hold keeps promotional posts back (the rule reads it).
     draft.disaster_hold = pass.disaster_hold;
     let started = std::time::Instant::now();
     let report = guidelines.check(&draft);
     shared.telemetry.observe_check(started.elapsed());
-    (report, when)
-}
-
-/// A post accepted during the current ingest pass (for the duplicate rule).
-pub(crate) struct PassPost {
-    account: String,
-    file: String,
-    texts: Vec<String>,
-    when: DateTime<Utc>,
+    Ok((report, when))
 }
 
 /// The texts of the account's other posts (not this file's: a recurring
@@ -269,17 +236,17 @@ pub(crate) struct PassPost {
 /// `around`, for the duplicate rule. Posts that never went out (rejected,
 /// cancelled, expired) do not count.
 pub(super) fn recent_texts<'a>(
-    all: impl IntoIterator<Item = &'a Delivery>,
+    all: impl IntoIterator<Item = &'a Head>,
     account: &str,
     file: &str,
     around: DateTime<Utc>,
     window: chrono::Duration,
 ) -> Vec<String> {
     all.into_iter()
-        .filter(|d| d.account == account && d.file != file)
-        .filter(|d| !matches!(d.state, State::Rejected | State::Cancelled | State::Expired))
-        .filter(|d| (d.published.as_ref().map_or(d.scheduled_for, |p| p.at) - around).abs() <= window)
-        .flat_map(|d| d.text.iter().cloned())
+        .filter(|d| &*d.account == account && &*d.file != file)
+        .filter(|d| d.counts_as_recent())
+        .filter(|d| (d.when - around).abs() <= window)
+        .flat_map(|d| d.texts.iter().flat_map(|t| t.iter().cloned()))
         .collect()
 }
 
@@ -291,8 +258,6 @@ struct FileInPass<'a> {
     c: &'a Candidate,
     /// The file's content hash.
     hash: &'a str,
-    /// Every delivery in the store when the pass began.
-    all: &'a [Delivery],
     /// The pause and freeze in force.
     stops: &'a Stops,
     now: DateTime<Utc>,
@@ -442,25 +407,51 @@ impl FileInPass<'_> {
     /// something may already be published. The edit must not replace it:
     /// the new version would publish again what stands. Herald finishes the
     /// version it started and says so in the owner's note.
-    fn started_version(&self) -> Option<&Delivery> {
+    fn started_version(&self) -> Result<Option<Delivery>, StoreError> {
         let FileInPass {
-            account, c, hash, all, ..
+            shared,
+            account,
+            c,
+            hash,
+            ..
         } = *self;
-        all.iter().find(|d| {
-            d.account == account.id
-                && d.file == c.name
-                && d.content_hash != hash
-                && matches!(d.state, State::Scheduled | State::Held | State::Failed)
-                && d.may_be_live()
+        let id = shared.store.with_index(|ix| {
+            ix.of_file(&account.id, &c.name)
+                .find(|d| {
+                    d.content_hash != hash
+                        && matches!(d.state, State::Scheduled | State::Held | State::Failed)
+                        && d.may_be_live
+                })
+                .map(|d| d.id.clone())
+        })?;
+        Ok(match id {
+            Some(id) => shared.store.delivery(&id)?,
+            None => None,
         })
+    }
+
+    /// This file's deliveries of another content than `keep_hash` still to
+    /// be published.
+    fn other_versions(&self, keep_hash: &str) -> Result<Vec<Delivery>, StoreError> {
+        let FileInPass { shared, account, c, .. } = *self;
+        let ids: Vec<std::sync::Arc<str>> = shared.store.with_index(|ix| {
+            ix.of_file(&account.id, &c.name)
+                .filter(|d| {
+                    d.content_hash != keep_hash && matches!(d.state, State::Scheduled | State::Held | State::Failed)
+                })
+                .map(|d| d.id.clone())
+                .collect()
+        })?;
+        shared.store.deliveries_by_id(ids.iter().map(|id| &**id))
     }
 
     /// Keeps the started version (see [`FileInPass::started_version`]) and
     /// tells the owner; true when there is one.
-    fn keep_started_version(&self) -> bool {
-        let Some(d) = self.started_version() else {
-            return false;
+    fn keep_started_version(&self) -> Result<bool, StoreError> {
+        let Some(d) = self.started_version()? else {
+            return Ok(false);
         };
+        let d = &d;
         let FileInPass { account, c, .. } = *self;
         tracing::warn!(account = %account.id, delivery = %d.id, file = %c.name, "the file was edited after part of it was published; herald finishes the version it started");
         let note = format!(
@@ -471,35 +462,25 @@ impl FileInPass<'_> {
             notes::pending(account, d, None, self.stops)
         );
         let _ = queue::write_note(&c.path, &note);
-        true
+        Ok(true)
     }
 
     fn cancel_superseded(&self) -> Result<(), StoreError> {
         let FileInPass {
             shared,
             account,
-            c,
             hash: keep_hash,
-            all,
             now,
             ..
         } = *self;
-        let file = c.name.as_str();
-        for d in all {
-            if d.account == account.id
-                && d.file == file
-                && d.content_hash != keep_hash
-                && matches!(d.state, State::Scheduled | State::Held | State::Failed)
-            {
-                let mut d = d.clone();
-                d.transition(
-                    State::Cancelled,
-                    Some("the file was edited; the new version replaces this one".into()),
-                    now,
-                );
-                shared.store.put_delivery(&d)?;
-                tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "replaced by an edited version");
-            }
+        for mut d in self.other_versions(keep_hash)? {
+            d.transition(
+                State::Cancelled,
+                Some("the file was edited; the new version replaces this one".into()),
+                now,
+            );
+            shared.store.put_delivery(&d)?;
+            tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "replaced by an edited version");
         }
         Ok(())
     }
@@ -532,7 +513,7 @@ impl FileInPass<'_> {
             account, c, hash, now, ..
         } = *self;
         let id = delivery_id(&account.id, &c.name, hash);
-        if self.keep_started_version() {
+        if self.keep_started_version()? {
             return Ok(());
         }
         self.cancel_superseded()?;
@@ -580,13 +561,16 @@ impl FileInPass<'_> {
         Ok(())
     }
 
-    fn plan_recurring(&self, post: &Post, check_at: &dyn Fn(DateTime<Utc>) -> Report) -> Result<(), StoreError> {
+    fn plan_recurring(
+        &self,
+        post: &Post,
+        check_at: &dyn Fn(DateTime<Utc>) -> Result<Report, StoreError>,
+    ) -> Result<(), StoreError> {
         let FileInPass {
             shared,
             account,
             c,
             hash,
-            all,
             now,
             ..
         } = *self;
@@ -595,15 +579,16 @@ impl FileInPass<'_> {
         };
         let tz = account.time_zone;
         let spec_text = spec.as_str().to_string();
-        if let Some(d) = all
-            .iter()
-            .find(|d| d.account == account.id && d.file == c.name && d.content_hash == hash && d.state.is_pending())
-        {
-            let d = shared.store.delivery(&d.id)?.unwrap_or_else(|| d.clone());
+        let pending = shared.store.with_index(|ix| {
+            ix.of_file(&account.id, &c.name)
+                .find(|d| d.content_hash == hash && d.state.is_pending())
+                .map(|d| d.id.clone())
+        })?;
+        if let Some(d) = pending.map(|id| shared.store.delivery(&id)).transpose()?.flatten() {
             let _ = queue::write_note(&c.path, &notes::pending(account, &d, Some(&spec_text), self.stops));
             return Ok(());
         }
-        if self.keep_started_version() {
+        if self.keep_started_version()? {
             return Ok(());
         }
         self.cancel_superseded()?;
@@ -674,7 +659,7 @@ impl FileInPass<'_> {
                 next = resume;
                 continue;
             }
-            let occurrence_report = check_at(t);
+            let occurrence_report = check_at(t)?;
             if occurrence_report.verdict == Verdict::Block {
                 // This occurrence must not go out (a quiet period, an
                 // embargo still on): it is recorded as rejected and the

@@ -12,7 +12,7 @@ pub mod reload;
 pub mod signals;
 mod stop;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
@@ -38,7 +38,10 @@ pub(crate) struct Shared {
     clock: Arc<dyn Clock>,
     store: Store,
     platforms: BTreeMap<String, Arc<dyn Platform>>,
-    guidelines: BTreeMap<String, Guidelines>,
+    /// Each account's rules; accounts that follow the same rulebooks in the
+    /// same time zone share one set (built once: the term automata are the
+    /// bulk of herald's memory and start-up).
+    guidelines: BTreeMap<String, Arc<Guidelines>>,
     metrics: BTreeMap<String, Box<dyn TextMetric>>,
     /// Prometheus counters (the [`crate::metrics`] module), kept across reloads.
     telemetry: Arc<crate::metrics::Metrics>,
@@ -94,7 +97,7 @@ fn open_store(path: &Path) -> anyhow::Result<Store> {
 /// Each account's platform client, rules and text metric.
 type PerAccount = (
     BTreeMap<String, Arc<dyn Platform>>,
-    BTreeMap<String, Guidelines>,
+    BTreeMap<String, Arc<Guidelines>>,
     BTreeMap<String, Box<dyn TextMetric>>,
 );
 
@@ -108,13 +111,20 @@ fn per_account(
     let mut platforms = BTreeMap::new();
     let mut guidelines = BTreeMap::new();
     let mut metrics = BTreeMap::new();
+    // What an account's rules depend on: its rulebooks (after the baseline)
+    // and its time zone.
+    let mut built: BTreeMap<(Vec<&str>, &str), Arc<Guidelines>> = BTreeMap::new();
     for account in config.accounts.values() {
         let client = match reuse(account) {
             Some(p) => p,
             None => platform::connect_for_daemon(config, account, clock.clone())?,
         };
         platforms.insert(account.id.clone(), client);
-        guidelines.insert(account.id.clone(), Guidelines::for_account(config, account));
+        let books = config.rulebooks_for(account).map(|b| b.name.as_str()).collect();
+        let rules = built
+            .entry((books, account.time_zone.name()))
+            .or_insert_with(|| Arc::new(Guidelines::for_account(config, account)));
+        guidelines.insert(account.id.clone(), rules.clone());
         metrics.insert(account.id.clone(), platform::metric_for(config, account.platform));
     }
     Ok((platforms, guidelines, metrics))
@@ -292,12 +302,15 @@ impl Daemon {
 
     fn summary(&self) -> anyhow::Result<Summary> {
         let mut s = Summary::default();
-        for d in self.shared.store.deliveries()? {
-            *s.counts.entry(d.state.name().to_string()).or_default() += 1;
-            if d.state == State::Published {
-                s.published += 1;
+        self.shared.store.with_index(|ix| {
+            for state in State::ALL {
+                let n = ix.count(state);
+                if n > 0 {
+                    s.counts.insert(state.name().to_string(), n);
+                }
             }
-        }
+            s.published = ix.count(State::Published);
+        })?;
         Ok(s)
     }
 
@@ -458,8 +471,7 @@ impl Daemon {
         let scheduled = self
             .shared
             .store
-            .deliveries()
-            .map(|all| all.iter().filter(|d| d.state == State::Scheduled).count())
+            .with_index(|ix| ix.count(State::Scheduled))
             .unwrap_or(0);
         format!(
             "running: {} accounts, {scheduled} deliveries scheduled, {} publishing",
@@ -507,6 +519,9 @@ impl Daemon {
     }
 }
 
+/// How many due deliveries of one account [`select_due`] reads per pass.
+const DUE_PER_ACCOUNT: usize = 4;
+
 /// What [`select_due`] chose: deliveries to publish now, the next instant
 /// something else falls due, and how many deliveries changed state.
 type Selection = (Vec<Delivery>, Option<DateTime<Utc>>, usize);
@@ -515,31 +530,49 @@ type Selection = (Vec<Delivery>, Option<DateTime<Utc>>, usize);
 /// delivery that is due, once it has passed the stale and pacing checks.
 /// Returns them and the next instant something else falls due.
 fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Result<Selection, StoreError> {
-    let mut scheduled: Vec<Delivery> = shared
-        .store
-        .deliveries()?
-        .into_iter()
-        .filter(|d| d.state == State::Scheduled)
-        .collect();
-    scheduled.sort_by(|a, b| (a.due, &a.id).cmp(&(b.due, &b.id)));
-    let mut chosen: Vec<Delivery> = Vec::new();
-    let mut next: Option<DateTime<Utc>> = None;
-    let mut ended = Vec::new();
-    let mut changed = 0;
     // Pause and freeze (control helper): markers in the state folder.
     let stops = crate::control::stops::Stops::read(&shared.config.daemon.state_dir, shared.config.accounts.values());
+    // From the index, earliest due first: the deliveries due now (one per
+    // account that is free), and the first that falls due later. Only
+    // those are read from the table.
+    let (due_ids, mut next) = shared.store.with_index(|ix| {
+        let mut ids: Vec<std::sync::Arc<str>> = Vec::new();
+        // Up to a few due deliveries per account: the first may turn out
+        // stale or paced, and the next one then goes in its place.
+        let mut taken: HashMap<&str, usize> = HashMap::new();
+        let mut next = None;
+        for h in ix.scheduled() {
+            if busy.contains(&*h.account) {
+                continue;
+            }
+            let n = taken.get(&*h.account).copied().unwrap_or(0);
+            if n >= DUE_PER_ACCOUNT || (n > 0 && h.due > now) {
+                continue;
+            }
+            let Some(account) = shared.config.accounts.get(&*h.account) else {
+                continue;
+            };
+            if stops.blocks_kind(h.kind, account) {
+                continue;
+            }
+            if h.due > now {
+                next = Some(h.due);
+                break;
+            }
+            *taken.entry(&h.account).or_default() += 1;
+            ids.push(h.id.clone());
+        }
+        (ids, next)
+    })?;
+    let scheduled = shared.store.deliveries_by_id(due_ids.iter().map(|id| &**id))?;
+    let mut chosen: Vec<Delivery> = Vec::new();
+    let mut ended = Vec::new();
+    let mut changed = 0;
     for mut d in scheduled {
         let Some(account) = shared.config.accounts.get(&d.account) else {
             continue;
         };
-        if stops.blocks(&d, account) {
-            continue;
-        }
-        if busy.contains(&d.account) || chosen.iter().any(|c| c.account == d.account) {
-            continue;
-        }
-        if d.due > now {
-            next = Some(next.map_or(d.due, |n| n.min(d.due)));
+        if chosen.iter().any(|c| c.account == d.account) {
             continue;
         }
         let last = shared.store.account(&d.account)?.last_published;
@@ -620,6 +653,10 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
             }
         }
         chosen.push(d);
+    }
+    if changed > 0 {
+        // What replaces them may be due already: come round again at once.
+        next = Some(now);
     }
     shared.store.flush_blocking()?;
     for d in &ended {

@@ -291,11 +291,18 @@ pub(crate) fn release_reauth_holds(
     let Some(account) = shared.config.accounts.get(account_id) else {
         return Ok(0);
     };
+    // Only this account's held deliveries are read from the table.
+    let ids: Vec<std::sync::Arc<str>> = shared.store.with_index(|ix| {
+        ix.of_account(account_id)
+            .filter(|h| h.state == State::Held)
+            .map(|h| h.id.clone())
+            .collect()
+    })?;
     let held: Vec<Delivery> = shared
         .store
-        .deliveries()?
+        .deliveries_by_id(ids.iter().map(|id| &**id))?
         .into_iter()
-        .filter(|d| d.account == account_id && is_reauth_hold(d))
+        .filter(is_reauth_hold)
         .collect();
     if held.is_empty() {
         return Ok(0);
@@ -355,12 +362,7 @@ async fn audit(shared: &Arc<Shared>, at: DateTime<Utc>, name: &'static str, d: &
 /// (X) look for the post first (`unsure_since`).
 pub(crate) fn recover_interrupted(shared: &Shared, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut n = 0;
-    for mut d in shared
-        .store
-        .deliveries()?
-        .into_iter()
-        .filter(|d| d.state == State::Publishing)
-    {
+    for mut d in shared.store.deliveries_where(|h| h.state == State::Publishing)? {
         let attempt = d.attempts.len();
         d.unsure_since = d.attempts.last().map(|a| a.started_at).or(Some(now));
         d.transition(
