@@ -26,9 +26,48 @@ pub(crate) struct Cached {
     size: u64,
     hash: String,
     parsed: Result<Post, PostError>,
+    /// The note last written for it: its delivery's last change and the
+    /// stops in force then. While both stay the same, the note is too, and
+    /// a pass neither reads the delivery nor the note again.
+    noted: Option<(DateTime<Utc>, u64)>,
 }
 
 pub(crate) type Cache = HashMap<PathBuf, Cached>;
+
+/// Which folders a pass reads.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Scope {
+    /// None: only the scheduler runs (a publication finished, a due instant).
+    #[default]
+    Nothing,
+    /// The account folders something happened in (watcher events).
+    Folders(HashSet<PathBuf>),
+    /// Every account folder (start, a settle wake, a lost watcher event,
+    /// a reload, a control request, and now and then for good measure).
+    All,
+}
+
+impl Scope {
+    /// Both scopes together.
+    pub(crate) fn and(self, other: Scope) -> Scope {
+        match (self, other) {
+            (Scope::All, _) | (_, Scope::All) => Scope::All,
+            (Scope::Nothing, s) | (s, Scope::Nothing) => s,
+            (Scope::Folders(mut a), Scope::Folders(b)) => {
+                a.extend(b);
+                Scope::Folders(a)
+            }
+        }
+    }
+
+    fn covers(&self, folder: &Path) -> bool {
+        match self {
+            Scope::Nothing => false,
+            Scope::Folders(f) => f.contains(folder),
+            Scope::All => true,
+        }
+    }
+}
 
 /// What an ingest pass saw.
 #[derive(Debug, Default)]
@@ -39,17 +78,28 @@ pub(crate) struct Ingested {
     pub unsettled: bool,
 }
 
-pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> Result<Ingested, StoreError> {
+pub(crate) fn ingest(
+    shared: &Shared,
+    cache: &mut Cache,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Ingested, StoreError> {
     let mut result = Ingested::default();
+    if *scope == Scope::Nothing {
+        return Ok(result);
+    }
     // Pause and freeze, read once per pass: the owners' notes say when they keep a post back.
     let stops = Stops::read(&shared.config.daemon.state_dir, shared.config.accounts.values());
     let mut pass = Pass {
         stops: &stops,
         disaster_hold: crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some(),
+        stops_stamp: stamp_of(&stops),
         now,
     };
     let mut present_paths = HashSet::new();
-    for account in shared.config.accounts.values() {
+    let mut scanned = HashSet::new();
+    for account in shared.config.accounts.values().filter(|a| scope.covers(&a.folder)) {
+        scanned.insert(account.folder.as_path());
         let scan = match queue::scan(&account.folder, shared.config.daemon.settle, SystemTime::now()) {
             Ok(s) => s,
             Err(e) => {
@@ -96,12 +146,20 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
             tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "cancelled: the file was deleted");
         }
     }
-    cache.retain(|path, _| present_paths.contains(path));
+    cache.retain(|path, _| present_paths.contains(path) || !path.parent().is_some_and(|p| scanned.contains(p)));
     shared.store.flush_blocking()?;
     Ok(result)
 }
 
-fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: &Candidate) -> &'c Cached {
+/// A fingerprint of the stops in force, which owners' notes mention.
+fn stamp_of(stops: &Stops) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{stops:?}").hash(&mut h);
+    h.finish()
+}
+
+fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: &Candidate) -> &'c mut Cached {
     let fresh = cache
         .get(&c.path)
         .is_some_and(|k| k.modified == c.modified && k.size == c.size);
@@ -126,10 +184,11 @@ fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: 
                 size: c.size,
                 hash,
                 parsed,
+                noted: None,
             },
         );
     }
-    &cache[&c.path]
+    cache.get_mut(&c.path).expect("just cached")
 }
 
 /// What one ingest pass knows while it handles its files. (Posts accepted
@@ -141,6 +200,8 @@ struct Pass<'a> {
     stops: &'a Stops,
     /// Whether a disaster hold is declared (read once per pass).
     disaster_hold: bool,
+    /// A fingerprint of `stops` (see [`Cached::noted`]).
+    stops_stamp: u64,
     now: DateTime<Utc>,
 }
 
@@ -148,7 +209,7 @@ fn handle_file(
     shared: &Shared,
     account: &Account,
     c: &Candidate,
-    cached: &Cached,
+    cached: &mut Cached,
     pass: &mut Pass<'_>,
 ) -> Result<(), StoreError> {
     let (stops, now) = (pass.stops, pass.now);
@@ -169,8 +230,17 @@ fn handle_file(
     };
     // A one-shot file already recorded was checked when it was; its
     // delivery says what happens next (reload re-checks on rule changes).
-    if !post.when.is_recurring() && file.note_existing_one_shot()? {
-        return Ok(());
+    if !post.when.is_recurring() {
+        let id = delivery_id(&account.id, &c.name, &cached.hash);
+        let changed = shared.store.with_index(|ix| ix.get(&id).map(|h| h.updated_at))?;
+        let stamp = changed.map(|at| (at, pass.stops_stamp));
+        if stamp.is_some() && cached.noted == stamp {
+            return Ok(());
+        }
+        if file.note_existing_one_shot()? {
+            cached.noted = stamp;
+            return Ok(());
+        }
     }
     let (report, _) = check_post(shared, account, &c.name, post, pass, None)?;
     if report.verdict == Verdict::Block {

@@ -60,6 +60,10 @@ pub struct Summary {
 pub struct Daemon {
     shared: Arc<Shared>,
     cache: ingest::Cache,
+    /// Which folders the next pass reads (see [`ingest::Scope`]).
+    scope: ingest::Scope,
+    /// When every folder was last read.
+    last_full: std::time::Instant,
     /// Accounts with a delivery in flight; an account publishes in order,
     /// one delivery at a time.
     busy: HashSet<String>,
@@ -177,6 +181,8 @@ impl Daemon {
         Ok(Daemon {
             shared: Arc::new(shared),
             cache: Default::default(),
+            scope: ingest::Scope::All,
+            last_full: std::time::Instant::now(),
             busy: HashSet::new(),
             tasks: JoinSet::new(),
             permits,
@@ -222,8 +228,17 @@ impl Daemon {
         let now = self.shared.clock.now();
         let shared = self.shared.clone();
         let mut cache = std::mem::take(&mut self.cache);
+        // Every folder now and then, whatever the events said: a change
+        // the watcher missed is found within minutes.
+        if self.last_full.elapsed() > FULL_SCAN_EVERY {
+            self.scope = ingest::Scope::All;
+        }
+        let scope = std::mem::take(&mut self.scope);
+        if scope == ingest::Scope::All {
+            self.last_full = std::time::Instant::now();
+        }
         let (cache, ingested) = tokio::task::spawn_blocking(move || {
-            let r = ingest::ingest(&shared, &mut cache, now);
+            let r = ingest::ingest(&shared, &mut cache, &scope, now);
             (cache, r)
         })
         .await?;
@@ -235,6 +250,10 @@ impl Daemon {
         // Deliveries that changed state (stale ones) count as progress: the
         // next pass may plan what replaces them.
         let started = due.len() + changed;
+        if changed > 0 {
+            // A stale recurring occurrence ended: its series plans the next.
+            self.scope = ingest::Scope::All;
+        }
         for d in due {
             self.busy.insert(d.account.clone());
             let shared = self.shared.clone();
@@ -254,6 +273,12 @@ impl Daemon {
     fn task_done(&mut self, joined: Result<String, tokio::task::JoinError>) {
         match joined {
             Ok(account) => {
+                // Its folder changed (the file moved on), and a recurring
+                // post plans its next occurrence: that folder alone is read.
+                if let Some(a) = self.shared.config.accounts.get(&account) {
+                    let folder = ingest::Scope::Folders(HashSet::from([a.folder.clone()]));
+                    self.scope = std::mem::take(&mut self.scope).and(folder);
+                }
                 self.busy.remove(&account);
             }
             Err(e) => {
@@ -263,6 +288,7 @@ impl Daemon {
                 if self.tasks.is_empty() {
                     self.busy.clear();
                 }
+                self.scope = ingest::Scope::All;
             }
         }
     }
@@ -271,6 +297,7 @@ impl Daemon {
     /// those requests to finish. Returns how many deliveries it started and
     /// when the first file still being written will be settled.
     pub async fn pass(&mut self) -> anyhow::Result<(usize, Option<SystemTime>)> {
+        self.scope = ingest::Scope::All;
         let (_, wake, started) = self.tick().await?;
         while let Some(joined) = self.tasks.join_next().await {
             self.task_done(joined);
@@ -296,6 +323,7 @@ impl Daemon {
             }
         }
         // One last pass so notes reflect the final states.
+        self.scope = ingest::Scope::All;
         self.tick().await?;
         self.summary()
     }
@@ -318,7 +346,8 @@ impl Daemon {
     /// requests in flight finish, flushes the store and returns.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let (wake_tx, mut wake_rx) = mpsc::channel(1);
-        let _watcher = crate::queue::watch::watch(&self.shared.config.daemon.queue_dir, wake_tx)
+        let changes = crate::queue::watch::SharedChanges::default();
+        let _watcher = crate::queue::watch::watch(&self.shared.config.daemon.queue_dir, wake_tx, changes.clone())
             .with_context(|| format!("watching {}", self.shared.config.daemon.queue_dir.display()))?;
         let (control, mut calls) = crate::control::server::Server::bind(&self.shared.config)?;
         tokio::pin!(shutdown);
@@ -364,17 +393,28 @@ impl Daemon {
             });
             tokio::select! {
                 _ = &mut shutdown => break,
+                // A due instant, or a finished publication: the scheduler
+                // alone (the queue folders did not change).
                 _ = clock.sleep_until(next) => {}
-                _ = async { match settle { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {}
+                _ = async { match settle { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {
+                    self.scope = std::mem::take(&mut self.scope).and(ingest::Scope::All);
+                }
                 Some(()) = wake_rx.recv() => {
                     // Let a burst of file events settle into one rescan.
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     while wake_rx.try_recv().is_ok() {}
+                    let c = crate::queue::watch::take(&changes);
+                    let scope = if c.all { ingest::Scope::All } else { ingest::Scope::Folders(c.folders) };
+                    self.scope = std::mem::take(&mut self.scope).and(scope);
                 }
                 Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => self.task_done(joined),
-                Some(call) = calls.recv() => self.serve(call, &control.info).await,
+                Some(call) = calls.recv() => {
+                    self.serve(call, &control.info).await;
+                    self.scope = ingest::Scope::All;
+                }
                 _ = notify::sleep_until(self.notifier.watchdog_deadline()) => {}
                 Some(request) = reload::next(&mut self.reloads) => {
+                    self.scope = ingest::Scope::All;
                     let result = self.reload().await;
                     view.send_replace(self.shared.clone());
                     if let Some(reply) = request.reply {
@@ -518,6 +558,9 @@ impl Daemon {
         }
     }
 }
+
+/// How often the loop reads every queue folder even without events.
+const FULL_SCAN_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// How many due deliveries of one account [`select_due`] reads per pass.
 const DUE_PER_ACCOUNT: usize = 4;

@@ -26,6 +26,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Published,
+        Outcome::Rejected,
+        Outcome::Cancelled,
+        Outcome::Expired,
+    ];
+
     pub fn folder(self) -> &'static str {
         match self {
             Outcome::Published => "published",
@@ -208,6 +215,8 @@ pub fn move_to_outcome(file: &Path, outcome: Outcome, note: &str) -> std::io::Re
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("post");
     let target = free_name(&dir, name);
     write_atomically(&note_path(&target), note.as_bytes())?;
+    // The watcher need not wake the scheduler for this move.
+    watch::moving(file);
     std::fs::rename(file, &target)?;
     sync_dir(&dir)?;
     sync_dir(folder)?;
