@@ -131,9 +131,23 @@ impl Store {
     }
 
     /// Makes every write so far durable. Called before each side effect.
+    ///
+    /// On a blocking thread, not with sled's `flush_async`: that runs on
+    /// sled's small I/O thread pool, and enough flushes at once (a burst of
+    /// publications) fill the pool with flushes waiting for the very
+    /// buffer writes queued behind them, and the daemon stalls. Flushes at
+    /// the same time share the sync that makes them all durable (sled
+    /// writes the log once up to the highest position asked for; the others
+    /// find it done): group commit.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || db.flush()).await {
+            Ok(result) => {
+                result?;
+                Ok(())
+            }
+            Err(e) => Err(StoreError::Sled(sled::Error::Io(std::io::Error::other(e.to_string())))),
+        }
     }
 
     /// The same as [`Store::flush`], for code already on a blocking thread.
