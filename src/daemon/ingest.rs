@@ -90,8 +90,10 @@ pub(crate) fn ingest(
     }
     // Pause and freeze, read once per pass: the owners' notes say when they keep a post back.
     let stops = Stops::read(&shared.config.daemon.state_dir, shared.config.accounts.values());
+    let batch = std::cell::RefCell::new(Batch::default());
     let mut pass = Pass {
         stops: &stops,
+        batch: &batch,
         disaster_hold: crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some(),
         stops_stamp: stamp_of(&stops),
         now,
@@ -119,7 +121,11 @@ pub(crate) fn ingest(
             if let Err(e) = handle_file(shared, account, c, cached, &mut pass) {
                 tracing::error!(account = %account.id, file = %c.name, "cannot record the post: {e}");
             }
+            if batch.borrow().notes.len() >= COMMIT_EVERY {
+                Batch::commit(&batch, shared, now)?;
+            }
         }
+        Batch::commit(&batch, shared, now)?;
         // Files that disappeared before publication: the owner cancelled them.
         let gone: Vec<std::sync::Arc<str>> = shared.store.with_index(|ix| {
             ix.of_account(&account.id)
@@ -159,6 +165,10 @@ fn stamp_of(stops: &Stops) -> u64 {
     h.finish()
 }
 
+/// At most this many new deliveries wait for a commit: their owners' notes
+/// follow soon, however many files a folder holds.
+const COMMIT_EVERY: usize = 256;
+
 fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: &Candidate) -> &'c mut Cached {
     let fresh = cache
         .get(&c.path)
@@ -191,6 +201,32 @@ fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: 
     cache.get_mut(&c.path).expect("just cached")
 }
 
+/// What a pass has recorded but not yet made durable: it commits them
+/// together (group commit) once per folder, and before any file moves.
+#[derive(Default)]
+struct Batch {
+    /// Audit events of the deliveries recorded.
+    events: Vec<crate::audit::Event>,
+    /// Owners' notes to write once the deliveries are durable.
+    notes: Vec<(PathBuf, String)>,
+}
+
+impl Batch {
+    /// One store flush, one audit append and one sync per folder for all
+    /// that was recorded since the last commit.
+    fn commit(cell: &std::cell::RefCell<Batch>, shared: &Shared, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let batch = std::mem::take(&mut *cell.borrow_mut());
+        shared.store.flush_blocking()?;
+        if !batch.events.is_empty() {
+            shared.audit.note_all(now, batch.events);
+        }
+        if let Err(e) = queue::write_notes(&batch.notes) {
+            tracing::warn!("cannot write an owner's note: {e}");
+        }
+        Ok(())
+    }
+}
+
 /// What one ingest pass knows while it handles its files. (Posts accepted
 /// earlier in the pass are in the store's index as soon as they are
 /// recorded, so two files with the same text dropped together are caught
@@ -198,6 +234,8 @@ fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: 
 struct Pass<'a> {
     /// The pause and freeze in force.
     stops: &'a Stops,
+    /// What waits for the next commit.
+    batch: &'a std::cell::RefCell<Batch>,
     /// Whether a disaster hold is declared (read once per pass).
     disaster_hold: bool,
     /// A fingerprint of `stops` (see [`Cached::noted`]).
@@ -214,6 +252,7 @@ fn handle_file(
 ) -> Result<(), StoreError> {
     let (stops, now) = (pass.stops, pass.now);
     let file = FileInPass {
+        batch: pass.batch,
         shared,
         account,
         c,
@@ -328,6 +367,8 @@ struct FileInPass<'a> {
     c: &'a Candidate,
     /// The file's content hash.
     hash: &'a str,
+    /// What waits for the pass's next commit.
+    batch: &'a std::cell::RefCell<Batch>,
     /// The pause and freeze in force.
     stops: &'a Stops,
     now: DateTime<Utc>,
@@ -440,11 +481,12 @@ impl FileInPass<'_> {
                 d.findings = findings;
                 d.transition(State::Rejected, Some(reason), now);
                 shared.store.put_delivery(&d)?;
-                shared.store.flush_blocking()?;
-                audit_ingest(shared, &d, now);
+                self.audit_ingest(&d);
                 d
             }
         };
+        // The result is durable before the file moves.
+        self.commit()?;
         finish_file(account, &c.path, &d);
         Ok(())
     }
@@ -622,12 +664,15 @@ impl FileInPass<'_> {
             d.transition(State::Held, Some(held_reason(&report)), now);
         }
         d.findings = report.findings;
+        // Durable, audited and noted with the pass's next commit.
         shared.store.put_delivery(&d)?;
-        shared.store.flush_blocking()?;
-        audit_ingest(shared, &d, now);
+        self.audit_ingest(&d);
         let rules = rule_ids(&d.findings);
         tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, state = d.state.name(), rule = rules.as_deref(), due = %rfc3339_in(d.due, account.time_zone), "planned");
-        let _ = queue::write_note(&c.path, &notes::pending(account, &d, recurring, self.stops));
+        self.batch
+            .borrow_mut()
+            .notes
+            .push((c.path.clone(), notes::pending(account, &d, recurring, self.stops)));
         Ok(())
     }
 
@@ -747,8 +792,7 @@ impl FileInPass<'_> {
                     now,
                 );
                 shared.store.put_delivery(&d)?;
-                shared.store.flush_blocking()?;
-                audit_ingest(shared, &d, now);
+                self.audit_ingest(&d);
                 tracing::warn!(account = %account.id, delivery = %d.id, file = %c.name, rule = %rules, "occurrence at {} rejected by the guidelines", rfc3339_in(t, tz));
                 after = t;
                 next = post.when.next_occurrence(after, tz);
@@ -770,7 +814,7 @@ impl FileInPass<'_> {
             now,
         );
         shared.store.put_delivery(&d)?;
-        shared.store.flush_blocking()?;
+        self.commit()?;
         let note = format!(
         "FINISHED: this recurring post (cron \"{spec_text}\") has no occurrences left; it was published {published} times.\n"
     );
@@ -786,20 +830,28 @@ impl FileInPass<'_> {
 
 /// The audit trail of a new delivery: the file read, the checks' verdict,
 /// and when it is planned (or why not). Text as a hash, never the text.
-fn audit_ingest(shared: &Shared, d: &Delivery, now: DateTime<Utc>) {
+fn ingest_events(d: &Delivery) -> Vec<crate::audit::Event> {
     use crate::audit::Event;
     use serde_json::json;
     let event = |name| Event::new(name).account(&d.account).delivery(&d.id);
     let rules: Vec<&str> = d.findings.iter().map(|f| f.rule.as_str()).collect();
-    // One fsync for the three lines.
-    shared.audit.note_all(
-        now,
-        vec![
+    vec![
             event("ingest").detail(json!({"file": d.file, "content_hash": d.content_hash, "text_hash": crate::audit::text_hash(&d.text), "kind": d.kind.name()})),
             event("verdict").detail(json!({"verdict": d.verdict.name(), "rules": rules})),
             event("schedule").detail(json!({"state": d.state.name(), "due": d.due.to_rfc3339(), "reason": d.reason})),
-        ],
-    );
+    ]
+}
+
+impl FileInPass<'_> {
+    /// Audits a delivery just recorded, with the pass's next commit.
+    fn audit_ingest(&self, d: &Delivery) {
+        self.batch.borrow_mut().events.extend(ingest_events(d));
+    }
+
+    /// Makes everything recorded so far durable (before a file moves).
+    fn commit(&self) -> Result<(), StoreError> {
+        Batch::commit(self.batch, self.shared, self.now)
+    }
 }
 
 /// Ends the delivery of a file whose delivery state ended outside ingest

@@ -130,11 +130,26 @@ pub fn write_atomically_with(
     mode: u32,
     prepare: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path
-        .parent()
+    replace_file(path, contents, mode, prepare)?;
+    sync_dir(parent_of(path))
+}
+
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+        .unwrap_or(Path::new("."))
+}
+
+/// [`write_atomically_with`] but for the folder's sync, which the caller
+/// makes (once for many files).
+fn replace_file(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    prepare: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = parent_of(path);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
@@ -153,8 +168,7 @@ pub fn write_atomically_with(
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result?;
-    sync_dir(dir)
+    result
 }
 
 /// Makes a change to a folder's entries (a rename, a removal) durable.
@@ -177,6 +191,34 @@ pub fn write_note(file: &Path, text: &str) -> std::io::Result<()> {
         return Ok(());
     }
     write_atomically(&path, text.as_bytes())
+}
+
+/// Writes many notes (file, text) as [`write_note`] does, syncing each
+/// folder once for all its notes. Returns the first error, having tried
+/// every note.
+pub fn write_notes(notes: &[(PathBuf, String)]) -> std::io::Result<()> {
+    let mut first_error = None;
+    let mut dirs = std::collections::BTreeSet::new();
+    for (file, text) in notes {
+        let path = note_path(file);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        match replace_file(&path, text.as_bytes(), 0o666, |_| Ok(())) {
+            Ok(()) => {
+                dirs.insert(parent_of(&path).to_path_buf());
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    for dir in dirs {
+        if let Err(e) = sync_dir(&dir) {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 /// Removes herald's note beside a file, if any.
