@@ -125,7 +125,6 @@ pub(crate) fn ingest(
                 Batch::commit(&batch, shared, now)?;
             }
         }
-        Batch::commit(&batch, shared, now)?;
         // Files that disappeared before publication: the owner cancelled them.
         let gone: Vec<std::sync::Arc<str>> = shared.store.with_index(|ix| {
             ix.of_account(&account.id)
@@ -153,7 +152,8 @@ pub(crate) fn ingest(
         }
     }
     cache.retain(|path, _| present_paths.contains(path) || !path.parent().is_some_and(|p| scanned.contains(p)));
-    shared.store.flush_blocking()?;
+    // What is left of the batch, and the cancellations.
+    Batch::commit(&batch, shared, now)?;
     Ok(result)
 }
 
@@ -202,7 +202,8 @@ fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: 
 }
 
 /// What a pass has recorded but not yet made durable: it commits them
-/// together (group commit) once per folder, and before any file moves.
+/// together (group commit) at the end of the pass, every
+/// [`COMMIT_EVERY`] new deliveries, and before any file moves.
 #[derive(Default)]
 struct Batch {
     /// Audit events of the deliveries recorded.
