@@ -69,7 +69,7 @@ fn post(rng: &mut Lcg, japanese: bool) -> String {
     while text.chars().count() < limit - 30 {
         text.push_str(rng.pick(if japanese { JA } else { EN }));
     }
-    if rng.next() % 5 == 0 {
+    if rng.next().is_multiple_of(5) {
         text.push_str(" #news #update");
     }
     text.chars().take(limit).collect()

@@ -183,7 +183,17 @@ struct Head {
     loaded: bool,
     seq: u64,
     hash: String,
+    /// The daemon's events that could not be written yet, oldest first:
+    /// written before anything else once the log can be written again, so
+    /// the chain has no gap while the process lives.
+    backlog: Vec<(DateTime<Utc>, Actor, Event)>,
+    /// Why the last write failed, while the backlog is not empty.
+    failure: Option<String>,
 }
+
+/// How many unwritten events the daemon keeps at most (about 1 KB each);
+/// past it, the oldest are dropped and an `audit-gap` event says how many.
+const MAX_BACKLOG: usize = 100_000;
 
 /// An appender to the log. Cheap to clone; clones share the chain's head,
 /// so that the daemon's tasks append one after the other.
@@ -212,30 +222,74 @@ impl Audit {
         Ok(entries.remove(0))
     }
 
-    /// Appends several events with one write and one fsync.
+    /// Appends several events with one write and one fsync (after any
+    /// backlog of the daemon's, which keeps its place in the chain).
     pub fn record_all(&self, at: DateTime<Utc>, actor: &Actor, events: Vec<Event>) -> std::io::Result<Vec<Entry>> {
+        let items = events.into_iter().map(|e| (at, actor.clone(), e)).collect();
+        self.append(items, false)
+    }
+
+    /// Writes the backlog, then `items`. With `keep`, `items` join the
+    /// backlog when the write fails; without, the caller hears the error.
+    fn append(&self, items: Vec<(DateTime<Utc>, Actor, Event)>, keep: bool) -> std::io::Result<Vec<Entry>> {
         let mut head = self.head.lock().unwrap_or_else(|p| p.into_inner());
-        if !head.loaded {
-            let (seq, hash) = last_line(&self.path)?;
-            *head = Head {
-                loaded: true,
-                seq,
-                hash,
-            };
+        // First: a torn tail's repair joins the front of the backlog.
+        let loaded = self.load_head(&mut head);
+        let mut all = std::mem::take(&mut head.backlog);
+        let earlier = all.len();
+        all.extend(items);
+        let written = loaded.and_then(|()| self.write_lines(&mut head, &all));
+        match written {
+            Ok(mut entries) => {
+                head.failure = None;
+                Ok(entries.split_off(earlier))
+            }
+            Err(e) => {
+                if !keep {
+                    all.truncate(earlier);
+                }
+                if all.len() > MAX_BACKLOG {
+                    let dropped = all.len() - MAX_BACKLOG;
+                    all.drain(..dropped);
+                    let detail = serde_json::json!({"events_lost": dropped, "because": e.to_string()});
+                    all.insert(0, (Utc::now(), Actor::daemon(), Event::new("audit-gap").detail(detail)));
+                }
+                head.backlog = all;
+                head.failure = Some(e.to_string());
+                Err(e)
+            }
         }
+    }
+
+    /// Reads the chain's head once, repairing a torn last line first.
+    fn load_head(&self, head: &mut Head) -> std::io::Result<()> {
+        if head.loaded {
+            return Ok(());
+        }
+        if let Some(repair) = repair_torn_tail(&self.path)? {
+            head.backlog.insert(0, (Utc::now(), Actor::daemon(), repair));
+        }
+        let (seq, hash) = last_line(&self.path)?;
+        head.loaded = true;
+        head.seq = seq;
+        head.hash = hash;
+        Ok(())
+    }
+
+    fn write_lines(&self, head: &mut Head, items: &[(DateTime<Utc>, Actor, Event)]) -> std::io::Result<Vec<Entry>> {
         let (mut seq, mut prev) = (head.seq, head.hash.clone());
         let mut text = String::new();
         let mut entries = Vec::new();
-        for event in events {
+        for (at, actor, event) in items {
             seq += 1;
             let entry = Entry {
                 seq,
-                at,
+                at: *at,
                 actor: actor.clone(),
                 event: event.event.to_string(),
-                account: event.account,
-                delivery: event.delivery,
-                detail: event.detail,
+                account: event.account.clone(),
+                delivery: event.delivery.clone(),
+                detail: event.detail.clone(),
                 prev,
             };
             let line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
@@ -248,8 +302,13 @@ impl Audit {
             std::fs::create_dir_all(dir)?;
         }
         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_data()?;
+        let before = f.metadata()?.len();
+        if let Err(e) = f.write_all(text.as_bytes()).and_then(|()| f.sync_data()) {
+            // Part of a line (a full disk) would look like tampering: cut
+            // the file back to where this write began.
+            let _ = f.set_len(before).and_then(|()| f.sync_data());
+            return Err(e);
+        }
         // The head moves only once the lines are on disk.
         head.seq = seq;
         head.hash = prev;
@@ -257,7 +316,9 @@ impl Audit {
     }
 
     /// Records, and logs (instead of failing) when the log cannot be written:
-    /// for the daemon's own events, which must not stop publishing.
+    /// for the daemon's own events, which must not stop on it. Unwritten
+    /// events are kept and written first next time; meanwhile
+    /// [`Audit::unwritable`] says why, and the daemon publishes nothing.
     pub fn note(&self, at: DateTime<Utc>, event: Event) {
         self.note_all(at, vec![event]);
     }
@@ -265,10 +326,71 @@ impl Audit {
     /// [`Audit::note`] for several events, with one fsync.
     pub fn note_all(&self, at: DateTime<Utc>, events: Vec<Event>) {
         let what: Vec<&str> = events.iter().map(|e| e.event).collect();
-        if let Err(e) = self.record_all(at, &Actor::daemon(), events) {
-            tracing::error!(file = %self.path.display(), "cannot append {} to the audit log: {e}", what.join(", "));
+        let items = events.into_iter().map(|e| (at, Actor::daemon(), e)).collect();
+        if let Err(e) = self.append(items, true) {
+            tracing::error!(file = %self.path.display(), "cannot append {} to the audit log: {e}; kept in memory, and herald publishes nothing until the log can be written", what.join(", "));
         }
     }
+
+    /// `Some(why)` while events wait to be written: tries to write them
+    /// first. The daemon publishes nothing unaudited (DESIGN.md: the record
+    /// tells the truth).
+    pub fn unwritable(&self) -> Option<String> {
+        let waiting = {
+            let head = self.head.lock().unwrap_or_else(|p| p.into_inner());
+            head.backlog.len()
+        };
+        if waiting == 0 {
+            return None;
+        }
+        match self.append(Vec::new(), true) {
+            Ok(_) => {
+                tracing::info!(file = %self.path.display(), "the audit log can be written again: {waiting} waiting events written");
+                None
+            }
+            Err(e) => Some(format!(
+                "the audit log {} cannot be written ({e}); {waiting} events wait in memory",
+                self.path.display()
+            )),
+        }
+    }
+}
+
+/// A last line without its line feed is what a crash or a full disk leaves
+/// in the middle of a write. A complete entry just gets its line feed; a
+/// torn one is moved to `<log>.torn` (kept, never destroyed) and cut off, so
+/// the chain goes on from the last complete line. Returns the event that
+/// says so, to be recorded first.
+fn repair_torn_tail(path: &Path) -> std::io::Result<Option<Event>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(None);
+    }
+    let start = bytes.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+    let tail = &bytes[start..];
+    let mut f = std::fs::OpenOptions::new().append(true).open(path)?;
+    if serde_json::from_slice::<Entry>(tail).is_ok() {
+        f.write_all(b"\n")?;
+        f.sync_data()?;
+        return Ok(None);
+    }
+    let kept = path.with_extension("jsonl.torn");
+    let mut k = std::fs::OpenOptions::new().create(true).append(true).open(&kept)?;
+    k.write_all(tail)?;
+    k.write_all(b"\n")?;
+    k.sync_data()?;
+    f.set_len(start as u64)?;
+    f.sync_data()?;
+    tracing::warn!(file = %path.display(), "the audit log's last line was cut off while being written (a crash or a full disk): {} bytes moved to {}", tail.len(), kept.display());
+    Ok(Some(Event::new("audit-repair").detail(serde_json::json!({
+        "torn_bytes": tail.len(),
+        "kept_in": kept.display().to_string(),
+        "torn_sha256": hex::encode(Sha256::digest(tail)),
+    }))))
 }
 
 /// The sequence number and hash of the file's last line.
@@ -314,6 +436,10 @@ pub fn read(path: &Path) -> Result<Vec<Entry>, String> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verification {
     pub ok: bool,
+    /// A last line cut off while being written (a crash or a full disk), in
+    /// bytes: not tampering; herald moves it aside at its next write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub torn_tail: Option<usize>,
     /// How many lines were checked.
     pub lines: u64,
     /// The last line's hash: archive it to detect a cut-off tail later.
@@ -332,8 +458,19 @@ pub fn verify(path: &Path) -> std::io::Result<Verification> {
     };
     let mut prev = GENESIS.to_string();
     let mut n = 0u64;
+    // A torn last line (no line feed, not an entry) is not part of the chain.
+    let mut torn_tail = None;
+    let mut text = text.as_str();
+    if !text.is_empty() && !text.ends_with('\n') {
+        let start = text.rfind('\n').map_or(0, |i| i + 1);
+        if serde_json::from_str::<Entry>(&text[start..]).is_err() {
+            torn_tail = Some(text.len() - start);
+            text = &text[..start];
+        }
+    }
     let broken = |line: u64, problem: String, prev: String| Verification {
         ok: false,
+        torn_tail,
         lines: line - 1,
         head: prev,
         broken_at: Some(line),
@@ -363,6 +500,7 @@ pub fn verify(path: &Path) -> std::io::Result<Verification> {
     }
     Ok(Verification {
         ok: true,
+        torn_tail,
         lines: n,
         head: prev,
         broken_at: None,
@@ -403,6 +541,61 @@ mod tests {
         let v = verify(audit.path()).unwrap();
         assert!(!v.ok);
         assert_eq!(v.broken_at, Some(3));
+    }
+
+    #[test]
+    fn a_torn_last_line_is_not_tampering_and_the_next_write_repairs_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = Audit::open(dir.path());
+        let at = Utc::now();
+        for _ in 0..2 {
+            audit.record(at, &Actor::daemon(), Event::new("ingest")).unwrap();
+        }
+        // A crash (or a full disk) in the middle of the third line.
+        let mut f = std::fs::OpenOptions::new().append(true).open(audit.path()).unwrap();
+        f.write_all(br#"{"seq":3,"at":"2026-12-01T00:00:00Z","act"#).unwrap();
+        drop(f);
+        let v = verify(audit.path()).unwrap();
+        assert!(v.ok, "{v:?}");
+        assert_eq!(v.lines, 2);
+        assert_eq!(v.torn_tail, Some(41));
+        // Another process (a restarted daemon) writes next: it repairs first.
+        let next = Audit::open(dir.path());
+        next.record(at, &Actor::daemon(), Event::new("publish")).unwrap();
+        let v = verify(audit.path()).unwrap();
+        assert!(v.ok && v.torn_tail.is_none(), "{v:?}");
+        let events: Vec<String> = read(audit.path()).unwrap().into_iter().map(|e| e.event).collect();
+        assert_eq!(events, ["ingest", "ingest", "audit-repair", "publish"]);
+        let kept = std::fs::read_to_string(dir.path().join("audit.jsonl.torn")).unwrap();
+        assert!(kept.starts_with(r#"{"seq":3"#), "{kept}");
+    }
+
+    #[test]
+    fn events_that_cannot_be_written_wait_in_order_and_nothing_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = Audit::open(dir.path());
+        let at = Utc::now();
+        audit.note(at, Event::new("ingest"));
+        assert_eq!(audit.unwritable(), None);
+        // The log becomes unwritable (a folder where the file was: even root cannot append).
+        std::fs::rename(audit.path(), dir.path().join("saved")).unwrap();
+        std::fs::create_dir(audit.path()).unwrap();
+        audit.note(at, Event::new("verdict"));
+        audit.note(at, Event::new("schedule"));
+        let why = audit.unwritable().expect("said");
+        assert!(why.contains("2 events wait"), "{why}");
+        assert!(
+            audit.record(at, &Actor::person(0), Event::new("pause")).is_err(),
+            "a command hears it"
+        );
+        // Writable again: the waiting events go first, in order, in the chain.
+        std::fs::remove_dir(audit.path()).unwrap();
+        std::fs::rename(dir.path().join("saved"), audit.path()).unwrap();
+        assert_eq!(audit.unwritable(), None);
+        audit.note(at, Event::new("publish"));
+        let events: Vec<String> = read(audit.path()).unwrap().into_iter().map(|e| e.event).collect();
+        assert_eq!(events, ["ingest", "verdict", "schedule", "publish"]);
+        assert!(verify(audit.path()).unwrap().ok);
     }
 
     #[test]

@@ -18,3 +18,4 @@ pub mod queue;
 pub mod schedule;
 pub mod source;
 pub mod store;
+pub(crate) mod terminal;

@@ -114,7 +114,7 @@ pub fn init(format: LogFormat) -> Destination {
     } else {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter())
-            .with_writer(std::io::stderr)
+            .with_writer(|| OneLinePerEvent)
             .with_ansi(std::io::stderr().is_terminal())
             .with_target(false)
             .try_init();
@@ -124,6 +124,23 @@ pub fn init(format: LogFormat) -> Destination {
         tracing::warn!("cannot log to the journal ({e}); logging to stderr instead");
     }
     destination
+}
+
+/// stderr for the human log, one line per event whatever the fields hold
+/// (see [`crate::terminal::safe_log_event`]). The formatter hands over each
+/// event whole, in one `write_all`.
+struct OneLinePerEvent;
+
+impl std::io::Write for OneLinePerEvent {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let event = crate::terminal::safe_log_event(&String::from_utf8_lossy(buf));
+        std::io::stderr().lock().write_all(event.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 #[cfg(test)]

@@ -59,6 +59,8 @@ struct Counts {
     check: Option<Histogram>,
     /// "ok" or "refused" → count.
     reloads: BTreeMap<&'static str, u64>,
+    /// Post files found where no account publishes them (each counted once).
+    stray_files: u64,
 }
 
 /// The counters and histograms the daemon bumps; shared by the daemon's
@@ -76,6 +78,8 @@ pub fn error_class(e: &PublishError) -> &'static str {
         PublishError::Permanent(_) => "refused",
         PublishError::RateLimited { .. } => "rate_limited",
         PublishError::NeedsReauth(_) => "needs_reauth",
+        PublishError::AccountRefused(_) => "account_refused",
+        PublishError::NeedsAdmin(_) => "needs_admin",
     }
 }
 
@@ -135,6 +139,11 @@ impl Metrics {
             .reloads
             .entry(if ok { "ok" } else { "refused" })
             .or_default() += 1;
+    }
+
+    /// A post file no account will publish was found (see `queue::strays`).
+    pub fn observe_stray_file(&self) {
+        self.counts().stray_files += 1;
     }
 
     /// The whole exposition: the counters and the store's figures.
@@ -266,6 +275,13 @@ impl Metrics {
             let n = c.reloads.get(result).copied().unwrap_or(0);
             sample(w, "herald_reloads_total", &[("result", result)], n as f64);
         }
+        family(
+            w,
+            "herald_stray_files_total",
+            "counter",
+            "Post files found where no account publishes them (queue folder itself, unregistered folders), each counted once.",
+        );
+        sample(w, "herald_stray_files_total", &[], c.stray_files as f64);
         out
     }
 }

@@ -6,7 +6,6 @@ mod admin_harness;
 mod common;
 
 use admin_harness::{deliveries, delivery_id, delivery_of, eventually, herald, noted, start};
-use chrono::TimeDelta;
 use common::{utc, Env, TOKYO};
 use herald::store::State;
 
@@ -393,12 +392,14 @@ async fn retry_gives_a_failed_delivery_another_attempt() {
         store.flush_blocking().unwrap();
     }
     let id = delivery_id(&env, "f.json");
+    // The admin retries at 03:05, on the test's clock.
+    env.clock.set(utc("2026-12-01T03:05:00Z"));
     let out = herald(&env, &["retry", &id]).ok();
     assert!(out.stdout.contains("tried again"), "{}", out.stdout);
     let published = herald(&env, &["retry", &id]);
     assert_eq!(published.code, 1, "a scheduled delivery is not retried twice");
-    // The retry is due "now" by the wall clock; the manual clock catches up.
-    env.run_at(chrono::Utc::now() + TimeDelta::seconds(1)).await;
+    // The retry is due at once.
+    env.run_at(utc("2026-12-01T03:05:01Z")).await;
     assert_eq!(env.outbox("tokyo").len(), 1);
     assert_eq!(delivery_of(&env, "f.json")[0].state, State::Published);
 }
@@ -504,6 +505,8 @@ async fn doctor_flags_a_world_writable_queue_folder_and_a_clock_that_went_back()
     env.run_at(utc("2099-01-01T00:00:00Z")).await;
     env.drop_post("tokyo", "x.json", r#"{"text": "未来"}"#);
     env.run_at(utc("2099-01-01T00:00:00Z")).await;
+    // Back to 2026 (the admin's command runs on the test's clock).
+    env.clock.set(utc("2026-12-01T02:00:00Z"));
     let out = herald(&env, &["doctor", "--json"]);
     assert_eq!(out.code, 1);
     let clock = out.json()["checks"]
@@ -840,4 +843,70 @@ tokyo    sandbox   Hanako  no      1          1     0           1          0    
         bad.stderr
     );
     assert!(bad.stdout.is_empty());
+}
+
+#[test]
+fn the_emergency_stop_works_while_the_config_file_on_disk_does_not_load() {
+    let env = Env::new(TWO);
+    let daemon = start(&env);
+    let path = env.config.path.clone();
+    let good = std::fs::read_to_string(&path).unwrap();
+    // A typo saved over the config (a reload of it would be refused), then
+    // worse: text that is not TOML at all.
+    for broken in [
+        good.replace("time_zone = \"Asia/Tokyo\"", "time_zone = \"Asia/Tokio\""),
+        format!("{good}\n[[account]\nid = \"unclosed\n"),
+    ] {
+        std::fs::write(&path, &broken).unwrap();
+        assert!(herald::config::load(&path).is_err());
+        let out = herald(&env, &["freeze", "--reason", "earthquake", "--yes"]).ok();
+        assert!(out.stdout.contains("FROZEN"), "{}", out.stdout);
+        assert!(
+            out.stderr.contains("warning"),
+            "the broken file is named: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("herald.toml"), "{}", out.stderr);
+        let status = herald(&env, &["status", "--json"]).ok().json();
+        assert_eq!(status["daemon"]["running"], true);
+        assert_eq!(status["frozen"]["reason"], "earthquake");
+        herald(&env, &["pause", "tokyo", "--reason", "owner unreachable"]).ok();
+        herald(&env, &["resume", "tokyo"]).ok();
+        let out = herald(&env, &["thaw", "--json"]).ok().json();
+        assert_eq!(out["was_frozen"], true, "{out}");
+    }
+    daemon.stop();
+    // Without a daemon, the broken config stops the command (exit 3) and
+    // says that nothing was done.
+    let out = herald(&env, &["freeze", "--reason", "x", "--yes"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("nothing was done"), "{}", out.stderr);
+    assert!(!herald::control::stops::frozen_path(&env.config.daemon.state_dir).exists());
+}
+
+#[test]
+fn output_piped_into_head_ends_quietly_without_a_backtrace() {
+    let env = Env::new(TWO);
+    let file = env.drop_post("tokyo", "p.json", r#"{"text": "投稿です"}"#);
+    let file = file.to_str().unwrap();
+    // Far more output than a pipe holds (64 KiB), so the writer must notice
+    // that its reader went away.
+    let mut args = vec!["--format", "json"];
+    args.extend(std::iter::repeat_n(file, 3000));
+    let mut child = admin_harness::herald_cmd(&env, &["check"])
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader takes a few bytes and goes away (what `| head -1` does).
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
 }

@@ -186,3 +186,30 @@ fn platform_x_measures_a_draft_with_xs_weighting() {
     assert_eq!(v["parts"][0]["length"], 129 * 2 + 1 + 23);
     assert_eq!(v["findings"][0]["rule"], "length");
 }
+
+#[test]
+fn a_post_that_holds_terminal_escapes_is_shown_not_obeyed() {
+    let env = Env::new(TOKYO);
+    // Red text, a bell, and a right-to-left override that would reverse the excerpt.
+    let file = env.drop_post(
+        "tokyo",
+        "esc.json",
+        "{\"text\": \"\\u001b[31m極秘\\u0007 \\u202e資料\"}",
+    );
+    let (code, stdout, _) = env.run_cli("check", &[file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}') && !stdout.contains('\u{202e}'),
+        "{stdout:?}"
+    );
+    assert!(stdout.contains("␛[31m極秘␇"), "{stdout}");
+    // The caret still points at the finding: one column per shown character.
+    let excerpt = stdout.lines().find(|l| l.contains("␛[31m極秘")).unwrap();
+    let carets = stdout.lines().skip_while(|l| *l != excerpt).nth(1).unwrap();
+    let at = excerpt.find("極秘").unwrap();
+    assert_eq!(
+        carets.find('^').unwrap(),
+        excerpt[..at].chars().count(),
+        "{excerpt}\n{carets}"
+    );
+}

@@ -449,6 +449,12 @@ async fn a_half_written_file_is_not_ingested() {
     let env = Env::new(TOKYO);
     // Being written right now: its modification time is fresh.
     std::fs::write(env.path("tokyo", "draft.json"), r#"{"text": "書きかけ"#).unwrap();
+    // Dated by the wall clock herald reads (which a test run may shift).
+    filetime::set_file_mtime(
+        env.path("tokyo", "draft.json"),
+        filetime::FileTime::from_system_time(std::time::SystemTime::now()),
+    )
+    .unwrap();
     // Editors' and downloaders' temporary names are never read.
     for name in [
         ".draft.json.swp",
@@ -584,4 +590,68 @@ window = "14days"
     // The series goes on: the file stays in the queue.
     assert!(env.path("tokyo", "weekly.json").exists());
     assert!(!env.path("tokyo", "rejected/weekly.json").exists());
+}
+
+#[tokio::test]
+async fn nothing_is_published_unaudited_and_publishing_resumes_once_the_log_can_be_written() {
+    let env = Env::new(TOKYO);
+    // The audit log cannot be written (a folder in its place stops even root).
+    let audit = env.config.daemon.state_dir.join("audit.jsonl");
+    std::fs::create_dir_all(&audit).unwrap();
+    env.drop_post("tokyo", "p.json", r#"{"text": "監査できるまで待ちます"}"#);
+    let mut daemon = env.daemon();
+    env.clock.set(utc("2026-12-01T00:00:00Z"));
+    let (started, _) = daemon.pass().await.unwrap();
+    assert_eq!(started, 0);
+    assert!(env.outbox("tokyo").is_empty(), "published without an audit record");
+    assert!(env.path("tokyo", "p.json").exists());
+    // Writable again: the same daemon writes what waited, then publishes.
+    std::fs::remove_dir(&audit).unwrap();
+    env.clock.set(utc("2026-12-01T00:00:15Z"));
+    daemon.pass().await.unwrap();
+    drop(daemon);
+    assert_eq!(env.outbox("tokyo").len(), 1);
+    let events: Vec<String> = herald::audit::read(&audit)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    let first_ingest = events
+        .iter()
+        .position(|e| e == "ingest")
+        .expect("the waiting ingest event was written");
+    let publish = events.iter().position(|e| e == "publish").expect("publish recorded");
+    assert!(first_ingest < publish, "{events:?}");
+    assert!(herald::audit::verify(&audit).unwrap().ok);
+}
+
+#[tokio::test]
+async fn a_post_no_account_will_publish_is_said_not_silent() {
+    let env = Env::new(TOKYO);
+    let queue = env.config.daemon.queue_dir.clone();
+    std::fs::write(queue.join("lost.json"), r#"{"text": "迷子"}"#).unwrap();
+    std::fs::create_dir(queue.join("Tokyo")).unwrap();
+    std::fs::write(queue.join("Tokyo/p.json"), r#"{"text": "大文字のフォルダ"}"#).unwrap();
+    env.run_at(utc("2026-12-01T00:00:00Z")).await;
+    let note = std::fs::read_to_string(queue.join("lost.json.herald.txt")).unwrap();
+    assert!(
+        note.starts_with("NOT PUBLISHED") && note.contains("belongs to no account"),
+        "{note}"
+    );
+    let note = std::fs::read_to_string(queue.join("Tokyo.herald.txt")).unwrap();
+    assert!(note.contains("Did you mean the account \"tokyo\""), "{note}");
+    assert!(
+        queue.join("lost.json").exists() && queue.join("Tokyo/p.json").exists(),
+        "left where they were"
+    );
+    let (_, out, _) = env.run_cli("doctor", &["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let strays: Vec<&serde_json::Value> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "stray file")
+        .collect();
+    assert_eq!(strays.len(), 2, "{v}");
+    assert!(strays.iter().all(|c| c["status"] == "warn"));
 }

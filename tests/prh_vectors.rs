@@ -1,9 +1,9 @@
 //! Golden vectors: every hit and fix must equal what npm prh 5.4.4 produced
 //! (see tests/data/prh/gen_vectors.js, which writes tests/data/prh/vectors.json).
 //!
-//! Dictionaries are found at `$PRH_DICTIONARIES_DIR` if set, else at
-//! `<CARGO_MANIFEST_DIR>/../shared/dictionaries` (the shared folder beside
-//! the checkout, as on developers' machines and in CI). Local edge-case
+//! Dictionaries are found at `$PRH_DICTIONARIES_DIR` if set, else in the
+//! repository's copy, `tests/data/dictionaries` (prh/rules, MIT, with its
+//! licence). Local edge-case
 //! dictionaries (`"local": true` vectors) live in tests/data/prh/edge/.
 
 mod prh_golden;
@@ -16,7 +16,7 @@ use std::path::PathBuf;
 fn dictionaries_dir() -> PathBuf {
     match std::env::var_os("PRH_DICTIONARIES_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/dictionaries"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/dictionaries"),
     }
 }
 

@@ -150,3 +150,48 @@ async fn a_store_lost_after_publication_does_not_republish() {
     env.run_at(utc("2026-12-01T06:00:00Z")).await;
     assert_eq!(env.outbox("tokyo").len(), 3, "the schedule resumes from now");
 }
+
+#[tokio::test]
+async fn a_second_daemon_on_the_same_queue_is_refused_even_with_its_own_state() {
+    let env = Env::new(TOKYO);
+    env.drop_post("tokyo", "p.json", r#"{"text": "一度だけ"}"#);
+    let first = env.daemon();
+    // Another installation: same queue folder, a state folder of its own.
+    let mut other = env.config.clone();
+    other.daemon.state_dir = env.dir.path().join("state-of-another");
+    let err = match herald::daemon::Daemon::open(other.clone(), Arc::new(env.clock.clone())) {
+        Ok(_) => panic!("a second daemon on the same queue started"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("already served by another herald daemon"), "{err}");
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "names the other process: {err}"
+    );
+    assert!(
+        err.contains(&env.config.daemon.state_dir.display().to_string()),
+        "{err}"
+    );
+    // The first publishes the post once; once it is gone, the other may start.
+    first.run_once().await.unwrap();
+    assert_eq!(env.outbox("tokyo").len(), 1);
+    let second = herald::daemon::Daemon::open(other, Arc::new(env.clock.clone())).unwrap();
+    second.run_once().await.unwrap();
+    assert_eq!(env.outbox("tokyo").len(), 1, "published once");
+}
+
+#[test]
+fn a_daemon_starting_while_a_command_holds_the_store_waits_for_it() {
+    let env = Env::new(TOKYO);
+    std::fs::create_dir_all(&env.config.daemon.state_dir).unwrap();
+    // What `herald status` does when no daemon answers: it opens the store.
+    let command = herald::store::Store::open(&env.config.store_path()).unwrap();
+    let done = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        drop(command);
+    });
+    // The daemon starts meanwhile: it waits for the command instead of failing.
+    let daemon = herald::daemon::Daemon::open(env.config.clone(), Arc::new(env.clock.clone()));
+    done.join().unwrap();
+    assert!(daemon.is_ok(), "{:#}", daemon.err().unwrap());
+}

@@ -165,3 +165,21 @@ fn under_systemd_logs_go_to_the_journal_with_structured_fields_and_not_to_stderr
     let on_stderr = std::fs::read_to_string(&stderr_path).unwrap();
     assert!(on_stderr.is_empty(), "logged twice (journal and stderr): {on_stderr}");
 }
+
+#[test]
+fn a_file_name_with_a_line_feed_cannot_forge_a_line_in_the_human_log() {
+    let env = Env::new(TOKYO);
+    env.drop_post(
+        "tokyo",
+        "a\n ERROR forged: the store is lost.json",
+        r#"{"text": "こんにちは"}"#,
+    );
+    let out = herald_once(&env, &["--log-format", "human"], Stdio::piped(), None);
+    let text = String::from_utf8(out.stderr).unwrap();
+    assert!(text.contains("ERROR forged"), "the file is logged: {text}");
+    assert!(
+        !text.lines().any(|l| l.trim_start().starts_with("ERROR forged")),
+        "one line per event: {text}"
+    );
+    assert!(text.contains("a␊ ERROR forged"), "{text}");
+}

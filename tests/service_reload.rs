@@ -11,8 +11,10 @@ use herald::daemon::reload::{ReloadRequest, Reloaded};
 use herald::store::State;
 use tokio::sync::{mpsc, oneshot};
 
+/// Waits until `cond` holds, bounded at 40 s: generous for a loaded 2-core
+/// machine (a bound against hanging, not a timing assertion).
 async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..400 {
+    for _ in 0..1600 {
         if cond() {
             return;
         }

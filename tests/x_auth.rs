@@ -211,6 +211,7 @@ async fn two_requests_with_an_expired_token_refresh_once() {
         }],
         done: vec![],
         unsure_since: None,
+        unsure_after_id: None,
     };
     let (a, b) = (one("a"), one("b"));
     let (ra, rb) = tokio::join!(client.publish(&a, &NoProgress), client.publish(&b, &NoProgress));

@@ -78,9 +78,9 @@ async fn the_fake_checks_signatures_bodies_and_lengths_like_x() {
         .unwrap()
         .contains("$.in_reply_to_status_id"));
 
-    // 141 Japanese characters weigh 282.
+    // 141 Japanese characters weigh 282: X answers 400.
     let (status, _, body) = post_json(&fake.base, &creds, "/2/tweets", &json!({"text": "あ".repeat(141)})).await;
-    assert_eq!(status, 403);
+    assert_eq!(status, 400);
     assert_eq!(body["detail"], fake::x::TOO_LONG_DETAIL);
     let (status, _, _) = post_json(&fake.base, &creds, "/2/tweets", &json!({"text": "あ".repeat(140)})).await;
     assert_eq!(status, 201);
@@ -171,10 +171,17 @@ async fn the_client_classifies_every_answer() {
     let client = x_client(&env, "news");
     let one = |text: &str| outgoing("news", text, &[text]);
     fake.inject("POST /2/tweets", Fault::Status(503));
-    assert!(matches!(
-        client.publish(&one("a"), &NoProgress).await,
-        Err(PublishError::Transient(_))
-    ));
+    let r = client.publish(&one("a"), &NoProgress).await;
+    assert!(
+        matches!(r, Err(PublishError::Unknown(_))),
+        "{r:?}: X does not say whether a create that answered 5xx made the post"
+    );
+    fake.inject("GET /2/users/me", Fault::Status(503));
+    let r = client.check_account().await;
+    assert!(
+        matches!(r, Err(PublishError::Transient(_))),
+        "{r:?}: a read that failed changed nothing"
+    );
     fake.inject("POST /2/tweets", Fault::Drop);
     let r = client.publish(&one("b"), &NoProgress).await;
     assert!(
@@ -210,4 +217,128 @@ async fn the_client_classifies_every_answer() {
     let bad = x_client(&env, "news");
     let r = bad.publish(&one("e"), &NoProgress).await;
     assert!(matches!(r, Err(PublishError::NeedsReauth(_))), "{r:?}");
+}
+
+#[derive(serde::Deserialize)]
+struct SignatureVector {
+    source: String,
+    method: String,
+    url: String,
+    authorization: String,
+    form: String,
+    consumer_secret: String,
+    token_secret: String,
+    signature: String,
+}
+
+#[test]
+fn the_fakes_own_oauth1_check_matches_the_published_examples() {
+    let vectors: Vec<SignatureVector> =
+        serde_json::from_str(include_str!("data/x/oauth1_vectors.json")).expect("oauth1_vectors.json parses");
+    assert!(vectors.len() >= 3);
+    for v in &vectors {
+        let params = fake::oauth1::header_params(&v.authorization).expect(&v.source);
+        let sent = params
+            .iter()
+            .find(|(k, _)| k == "oauth_signature")
+            .map(|(_, s)| s.clone());
+        assert_eq!(sent.as_deref(), Some(v.signature.as_str()), "{}", v.source);
+        let expected =
+            fake::oauth1::expected_signature(&v.method, &v.url, &v.form, &params, &v.consumer_secret, &v.token_secret);
+        assert_eq!(expected, v.signature, "{}", v.source);
+        // Anything signed that changes changes the signature.
+        let tampered = fake::oauth1::expected_signature(
+            &v.method,
+            &format!("{}x", v.url),
+            &v.form,
+            &params,
+            &v.consumer_secret,
+            &v.token_secret,
+        );
+        assert_ne!(tampered, v.signature, "{}", v.source);
+        let wrong_secret = fake::oauth1::expected_signature(
+            &v.method,
+            &v.url,
+            &v.form,
+            &params,
+            &v.consumer_secret,
+            "not-the-secret",
+        );
+        assert_ne!(wrong_secret, v.signature, "{}", v.source);
+    }
+}
+
+#[tokio::test]
+async fn a_confidential_client_refreshes_its_token_with_http_basic() {
+    use fake::x::{CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET};
+    let (env, fake) = x_setup(NEWS).await;
+    let (user, mut file) = fake.add_oauth2_user("news");
+    file["oauth2"]["client_id"] = CONFIDENTIAL_CLIENT_ID.into();
+    file["oauth2"]["client_secret"] = CONFIDENTIAL_CLIENT_SECRET.into();
+    write_credentials(&env, "news", &file);
+    fake.expire_access_tokens();
+    env.drop_post("news", "a.md", "機密クライアント\n");
+    env.run_at(common::utc("2026-12-01T01:00:00Z")).await;
+    assert_eq!(fake.basic_token_requests(), 1, "refreshed with HTTP Basic");
+    assert_eq!(fake.posts(&user).len(), 1);
+    let token_request = fake.seen().into_iter().find(|s| s.path == "/2/oauth2/token").unwrap();
+    assert!(token_request.authorization.starts_with("Basic "));
+    assert!(
+        !token_request.body.contains(CONFIDENTIAL_CLIENT_SECRET),
+        "the secret travels in the header only"
+    );
+
+    // A wrong secret is refused as X refuses it: the account is held.
+    let (user2, mut file) = fake.add_oauth2_user("news2");
+    file["oauth2"]["client_id"] = CONFIDENTIAL_CLIENT_ID.into();
+    file["oauth2"]["client_secret"] = "wrong".into();
+    write_credentials(&env, "news", &file);
+    fake.expire_access_tokens();
+    env.drop_post("news", "b.md", "二つ目のお知らせ\n");
+    env.run_at(common::utc("2026-12-01T02:00:00Z")).await;
+    let d = &env.delivery_of("b.md")[0];
+    assert_eq!(d.state, herald::store::State::Held, "{:?}", d.reason);
+    assert!(fake.posts(&user2).is_empty());
+    assert_eq!(fake.basic_token_requests(), 1, "the wrong secret was refused");
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LengthVector {
+    text: String,
+    weighted_length: usize,
+}
+
+#[test]
+fn the_fakes_own_length_count_matches_the_golden_vectors() {
+    let vectors: Vec<LengthVector> =
+        serde_json::from_str(include_str!("data/x/length_vectors.json")).expect("length_vectors.json parses");
+    let known: Vec<&str> = fake::length::KNOWN_DIFFERENCES.iter().map(|(t, _)| *t).collect();
+    let mut wrong = Vec::new();
+    let mut differs = Vec::new();
+    for v in &vectors {
+        let got = fake::length::weighted_length(&v.text);
+        if known.contains(&v.text.as_str()) {
+            differs.push(&v.text);
+            assert_ne!(
+                got, v.weighted_length,
+                "{:?} is listed as a known difference but agrees",
+                v.text
+            );
+        } else if got != v.weighted_length {
+            wrong.push(format!(
+                "{:?}: twitter-text {}, the fake {got}",
+                v.text, v.weighted_length
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} differ:\n{}",
+        wrong.len(),
+        vectors.len(),
+        wrong.join("\n")
+    );
+    assert_eq!(differs.len(), known.len(), "every known difference is a golden vector");
+    assert!(vectors.len() - known.len() >= 250);
 }

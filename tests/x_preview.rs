@@ -33,11 +33,13 @@ fn template(path: &str) -> String {
 async fn preview_shows_requests_that_conform_to_the_openapi_description() {
     let (env, _fake) = x_setup(NEWS).await;
     std::fs::write(env.path("news", "photo.png"), b"\x89PNG\r\n\x1a\nimage").unwrap();
-    std::fs::write(env.path("news", "clip.mp4"), vec![0u8; 1024 * 1024 + 1]).unwrap();
+    let mut clip = b"\0\0\0\x18ftypisom".to_vec();
+    clip.resize(1024 * 1024 + 1, 0);
+    std::fs::write(env.path("news", "clip.mp4"), clip).unwrap();
     let file = env.drop_post(
         "news",
         "thread.json",
-        r#"{"thread": [{"text": "写真と動画", "media": [{"path": "photo.png", "alt": "写真"}, {"path": "clip.mp4", "alt": "動画"}]}, "二つ目"]}"#,
+        r#"{"thread": [{"text": "写真", "media": [{"path": "photo.png", "alt": "写真"}]}, {"text": "動画", "media": [{"path": "clip.mp4", "alt": "動画"}]}, "三つ目"]}"#,
     );
     let (code, out, err) = preview(&env, &["--format", "json", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
@@ -64,19 +66,21 @@ async fn preview_shows_requests_that_conform_to_the_openapi_description() {
         [
             "POST /2/media/upload",
             "POST /2/media/metadata",
+            "POST /2/tweets",
             "POST /2/media/upload/initialize",
             "POST /2/media/upload/{id}/append",
             "POST /2/media/upload/{id}/append",
             "POST /2/media/upload/{id}/finalize",
             "GET /2/media/upload",
-            "POST /2/media/metadata",
+            // No alt text for the video: X takes it for images and GIFs only.
             "POST /2/tweets",
             "POST /2/tweets",
         ]
     );
-    let first = &requests[8]["body"];
-    let second = &requests[9]["body"];
-    assert_eq!(first["media"]["media_ids"].as_array().unwrap().len(), 2);
+    let first = &requests[2]["body"];
+    let second = &requests[8]["body"];
+    assert_eq!(first["media"]["media_ids"].as_array().unwrap().len(), 1);
+    assert_eq!(second["media"]["media_ids"].as_array().unwrap().len(), 1);
     assert!(first.get("reply").is_none());
     let first_id = second["reply"]["in_reply_to_tweet_id"].as_str().unwrap();
     assert!(v["placeholders"][first_id].as_str().unwrap().contains("part 1"));
@@ -149,4 +153,24 @@ async fn preview_refuses_a_file_outside_an_x_account() {
     let (code, _, err) = preview(&env, &[file.to_str().unwrap()]);
     assert_eq!(code, 3);
     assert!(err.contains("X accounts only"), "{err}");
+}
+
+#[tokio::test]
+async fn preview_refuses_what_x_would_refuse_in_the_media() {
+    let (env, _fake) = x_setup(NEWS).await;
+    for i in 1..=5 {
+        std::fs::write(env.path("news", &format!("p{i}.png")), b"\x89PNG\r\n\x1a\nimage").unwrap();
+    }
+    let file = env.drop_post(
+        "news",
+        "five.json",
+        r#"{"text": "五枚",
+  "media": [{"path": "p1.png", "alt": "1"}, {"path": "p2.png", "alt": "2"}, {"path": "p3.png", "alt": "3"},
+            {"path": "p4.png", "alt": "4"}, {"path": "p5.png", "alt": "5"}]}"#,
+    );
+    let (code, out, err) = preview(&env, &[file.to_str().unwrap()]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.is_empty(), "no plan: {out}");
+    assert!(err.contains("at most 4 photos"), "{err}");
+    assert!(err.contains("five.json:3:"), "names the file, line and column: {err}");
 }

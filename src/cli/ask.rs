@@ -24,7 +24,41 @@ pub(crate) fn load(config_path: &Path) -> Result<Config, ExitCode> {
 /// Sends the request; prints errors and returns the exit status on failure.
 /// On success returns the answer's data and whether a daemon answered.
 pub(crate) fn ask(config: &Config, request: Request) -> Result<(Value, bool), ExitCode> {
-    match client::request(config, request) {
+    answered(client::request(config, request))
+}
+
+/// [`ask`] for the commands an incident needs (status, pause, resume,
+/// freeze, thaw, disaster-hold): when the config file does not load (a typo
+/// on disk that a reload refused), the running daemon is still reached — the
+/// socket's place is read from the file alone — and the command works, with
+/// a warning about the file. Only without a daemon does the config error stop it.
+pub(crate) fn ask_in_emergency(config_path: &Path, request: Request) -> Result<(Value, bool), ExitCode> {
+    let error = match crate::config::load(config_path) {
+        Ok(config) => return ask(&config, request),
+        Err(e) => e,
+    };
+    let Some(paths) = crate::config::control_paths(config_path) else {
+        return Err(super::fail(3, &error.into()));
+    };
+    match client::ask_daemon(&paths, &request) {
+        Ok(None) => Err(super::fail(
+            3,
+            &anyhow::Error::from(error).context(format!(
+                "no herald daemon answers at {} either, so nothing was done",
+                paths.socket.display()
+            )),
+        )),
+        answer => {
+            eprintln!(
+                "herald: warning: {error}\n  The running daemon answered: it keeps the config it loaded last. Fix the file before the next reload or restart (herald doctor)."
+            );
+            answered(answer.map(|r| (r.expect("answered"), true)))
+        }
+    }
+}
+
+fn answered(answer: Result<(Response, bool), ClientError>) -> Result<(Value, bool), ExitCode> {
+    match answer {
         Ok((Response::Ok { data }, by_daemon)) => Ok((data, by_daemon)),
         Ok((Response::Error { message }, _)) => Err(super::fail(1, &anyhow::anyhow!(message))),
         Err(e @ (ClientError::Unreachable(_) | ClientError::Refused(_))) => {
@@ -72,7 +106,9 @@ pub(crate) fn parse_time(text: &str, tz: Tz) -> Result<DateTime<Utc>, ExitCode> 
     let t = text.trim();
     if let Ok(d) = humantime::parse_duration(t) {
         if let Ok(d) = chrono::TimeDelta::from_std(d) {
-            return Ok(Utc::now() - d);
+            let now =
+                crate::schedule::clock::command_line_now().map_err(|e| super::fail(2, &anyhow::anyhow!("{e}")))?;
+            return Ok(now - d);
         }
     }
     let with_time = if t.len() == 10 {
@@ -111,7 +147,8 @@ pub(crate) fn utc_second(v: &Value) -> String {
 pub(crate) fn text(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
+        // Written by owners, platforms or the file system: shown, not obeyed.
+        Value::String(s) => crate::terminal::safe(s).into_owned(),
         other => other.to_string(),
     }
 }

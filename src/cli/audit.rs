@@ -46,6 +46,11 @@ pub fn run(config_path: &Path, args: AuditArgs) -> ExitCode {
             println!("{ver}");
         } else if ver["ok"] == true {
             println!("audit log intact: {} lines; head {}", ver["lines"], text(&ver["head"]));
+            if let Some(n) = ver["torn_tail"].as_u64() {
+                println!(
+                    "its last line ({n} bytes) was cut off while being written — a crash or a full disk, not tampering; herald moves it to audit.jsonl.torn and records that at its next write"
+                );
+            }
         } else {
             println!("AUDIT LOG TAMPERED: {}", text(&ver["problem"]));
         }

@@ -125,19 +125,20 @@ fn check_file<'c>(config: &'c Config, args: &CheckArgs, extra: &Extra, file: &Pa
         Err(error) => return Outcome::Unreadable { account: None, error },
     };
     let now = match &args.now {
-        Some(text) => match parse_instant(text, account.time_zone) {
-            Ok(t) => t,
-            Err(m) => {
-                return Outcome::Unreadable {
-                    account: Some(account),
-                    error: PostError {
-                        position: None,
-                        message: format!("--now: {m}"),
-                    },
-                }
+        Some(text) => parse_instant(text, account.time_zone).map_err(|m| format!("--now: {m}")),
+        None => crate::schedule::clock::command_line_now(),
+    };
+    let now = match now {
+        Ok(t) => t,
+        Err(message) => {
+            return Outcome::Unreadable {
+                account: Some(account),
+                error: PostError {
+                    position: None,
+                    message,
+                },
             }
-        },
-        None => Utc::now(),
+        }
     };
     let folder = file
         .parent()
@@ -157,7 +158,14 @@ fn check_file<'c>(config: &'c Config, args: &CheckArgs, extra: &Extra, file: &Pa
     if !extra.is_empty() {
         guidelines.add_rule(Guidelines::proofreading_rule(extra.clone()));
     }
-    let report = guidelines.check(&Draft::of(&post, now, metric.as_ref()));
+    let mut report = guidelines.check(&Draft::of(&post, now, metric.as_ref()));
+    // What the platform would refuse in the media, located in the file.
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    report.add(crate::platform::media_findings(
+        platform_for(args, account),
+        &post,
+        &text,
+    ));
     Outcome::Checked {
         account,
         post: Box::new(post),
@@ -217,7 +225,11 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                 .position
                 .map(|p| format!(":{}:{}", p.line, p.column))
                 .unwrap_or_default();
-            out.push_str(&format!("{}{at}: cannot be read: {}\n", file.display(), error.message));
+            out.push_str(&format!(
+                "{}{at}: cannot be read: {}\n",
+                crate::terminal::safe_line(&file.display().to_string()),
+                crate::terminal::safe_line(&error.message)
+            ));
         }
         Outcome::Checked {
             account,
@@ -234,7 +246,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
             };
             out.push_str(&format!(
                 "{}: {summary} (account {}, {})\n",
-                file.display(),
+                crate::terminal::safe_line(&file.display().to_string()),
                 account.id,
                 account.platform.name()
             ));
@@ -242,6 +254,22 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
             let texts: Vec<String> = post.parts.iter().map(|p| p.text.clone()).collect();
             let shown = crate::guidelines::redact::mask_parts(&texts, &report.findings);
             for f in &report.findings {
+                if f.rule == crate::platform::x::media::MEDIA_RULE {
+                    // Located in the file, where the media entry is.
+                    out.push_str(&format!(
+                        "  part {}, line {}, column {} of the file: {} [{}] {}\n",
+                        f.part + 1,
+                        f.line,
+                        f.column,
+                        f.severity.name(),
+                        f.rule,
+                        f.message
+                    ));
+                    if let Some(s) = &f.suggestion {
+                        out.push_str(&format!("    = {s}\n"));
+                    }
+                    continue;
+                }
                 let text = &shown[f.part];
                 let line_text = text.lines().nth(f.line - 1).unwrap_or("");
                 let line_start = text[..f.start].rfind('\n').map_or(0, |i| i + 1);
@@ -249,6 +277,9 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                 let span_end = f.end.min(line_end).max(f.start);
                 let pad: usize = text[line_start..f.start].chars().map(display_width).sum();
                 let carets: usize = text[f.start..span_end].chars().map(display_width).sum::<usize>().max(1);
+                // The owner's text, shown and not obeyed (one column per
+                // character, so the carets still fit).
+                let line_text = crate::terminal::safe_line(line_text);
                 out.push_str(&format!(
                     "  part {}, line {}, column {}: {} [{}] {}\n",
                     f.part + 1,
@@ -256,7 +287,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                     f.column,
                     f.severity.name(),
                     f.rule,
-                    f.message
+                    crate::terminal::safe_line(&f.message)
                 ));
                 out.push_str(&format!(
                     "    | {line_text}\n    | {}{}\n",
@@ -264,7 +295,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                     "^".repeat(carets)
                 ));
                 if let Some(s) = &f.suggestion {
-                    out.push_str(&format!("    = {s}\n"));
+                    out.push_str(&format!("    = {}\n", crate::terminal::safe_line(s)));
                 }
             }
             for (i, p) in post.parts.iter().enumerate() {

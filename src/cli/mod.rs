@@ -17,6 +17,7 @@ mod run;
 mod show;
 mod status;
 mod stops;
+
 mod upcoming;
 
 use std::path::PathBuf;
@@ -89,6 +90,7 @@ pub enum Command {
 
 /// Parses the arguments and runs the subcommand.
 pub fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let config = crate::config::resolve_path(cli.config.as_deref());
     match cli.command {
@@ -117,6 +119,27 @@ pub fn main() -> ExitCode {
         Command::Man(args) => man::run(args),
         Command::Rules(args) => rules::run(&config, args),
     }
+}
+
+/// `herald queue | head`: when the reader of stdout goes away, end quietly
+/// like other command-line tools (exit status 141, as a shell reports
+/// SIGPIPE), not with a panic and a backtrace. The signal itself stays
+/// ignored (Rust's default): the daemon must never die of a client that hung
+/// up. Any other panic is reported as before.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info)
+    }));
 }
 
 /// Prints an error for a person and returns the exit code.

@@ -77,6 +77,28 @@ fn preview(config_path: &Path, args: &PreviewArgs) -> anyhow::Result<String> {
         .unwrap_or(Path::new("."));
     let post = crate::queue::post::read(&args.file, folder, account.time_zone, config.daemon.max_file_bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    // X would refuse this post's media after the uploads: refuse now.
+    let file_text = std::fs::read_to_string(&args.file).unwrap_or_default();
+    let refused: Vec<String> = crate::platform::media_findings(PlatformKind::X, &post, &file_text)
+        .into_iter()
+        .filter(|f| f.severity == crate::config::Severity::Block)
+        .map(|f| {
+            format!(
+                "{}:{}:{}: {}{}",
+                args.file.display(),
+                f.line,
+                f.column,
+                f.message,
+                f.suggestion.map(|s| format!(". {s}")).unwrap_or_default()
+            )
+        })
+        .collect();
+    if !refused.is_empty() {
+        anyhow::bail!(
+            "X would refuse this post, so herald plans no requests for it:\n{}",
+            refused.join("\n")
+        );
+    }
     // What looks like a credential is shown masked (DESIGN.md invariant 6):
     // such a post is blocked by the secret rule and never sent anyway.
     let texts: Vec<String> = post

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::ask::{human, inspect, stop_line, text};
+use super::ask::{ask_in_emergency, human, print_json, stop_line, text};
 use crate::control::Request;
 use crate::store::State;
 
@@ -16,7 +16,13 @@ pub struct StatusArgs {
 }
 
 pub fn run(config_path: &Path, args: StatusArgs) -> ExitCode {
-    inspect(config_path, args.json, |_| Ok(Request::Status), show)
+    // Status works in an incident even when the config file does not load.
+    match ask_in_emergency(config_path, Request::Status) {
+        Ok((v, _)) if args.json => print_json(&v),
+        Ok((v, _)) => show(&v),
+        Err(code) => return code,
+    }
+    ExitCode::SUCCESS
 }
 
 fn show(v: &serde_json::Value) {
@@ -99,8 +105,13 @@ pub(crate) fn render_table(rows: &[Vec<String>]) -> String {
                 .unwrap_or(0)
         })
         .collect();
+    // One cell, one line: a line feed in a file name must not forge a row.
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| crate::terminal::safe_line(c).into_owned()).collect())
+        .collect();
     let mut out = String::new();
-    for row in rows {
+    for row in &rows {
         let cells: Vec<String> = row
             .iter()
             .enumerate()

@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::ask::{ask, load, print_json, stop_line, text};
+use super::ask::{ask_in_emergency, print_json, stop_line, text};
 use crate::control::Request;
 
 #[derive(clap::Args, Debug)]
@@ -66,9 +66,10 @@ pub struct DisasterHoldArgs {
     pub command: DisasterHoldCommand,
 }
 
+/// Stops must work in an incident even when the config file on disk does
+/// not load: see [`ask_in_emergency`].
 fn send(config_path: &Path, request: Request) -> Result<serde_json::Value, ExitCode> {
-    let config = load(config_path)?;
-    ask(&config, request).map(|(v, _)| v)
+    ask_in_emergency(config_path, request).map(|(v, _)| v)
 }
 
 pub fn pause(config_path: &Path, args: PauseArgs) -> ExitCode {
@@ -126,31 +127,38 @@ pub fn resume(config_path: &Path, args: ResumeArgs) -> ExitCode {
 
 pub fn freeze(config_path: &Path, args: FreezeArgs) -> ExitCode {
     if !args.yes {
-        let config = match load(config_path) {
-            Ok(c) => c,
-            Err(c) => return c,
-        };
-        let lane: Vec<&str> = config
-            .accounts
-            .values()
-            .filter(|a| a.emergency)
-            .map(|a| a.id.as_str())
-            .collect();
         if !std::io::stdin().is_terminal() {
             return super::fail(
                 2,
                 &anyhow::anyhow!("freeze stops publishing on every account; confirm with --yes when not at a terminal"),
             );
         }
-        print!(
-            "Freeze publishing on all {} accounts{}? [y/N] ",
-            config.accounts.len(),
-            if lane.is_empty() {
-                " (no account may send emergency posts)".to_string()
-            } else {
-                format!(" (emergency posts of {} still go out)", lane.join(", "))
+        // The question names the accounts when the config loads; a broken
+        // config file must not stand between an admin and the stop.
+        let question = match crate::config::load(config_path) {
+            Ok(config) => {
+                let lane: Vec<&str> = config
+                    .accounts
+                    .values()
+                    .filter(|a| a.emergency)
+                    .map(|a| a.id.as_str())
+                    .collect();
+                format!(
+                    "Freeze publishing on all {} accounts{}?",
+                    config.accounts.len(),
+                    if lane.is_empty() {
+                        " (no account may send emergency posts)".to_string()
+                    } else {
+                        format!(" (emergency posts of {} still go out)", lane.join(", "))
+                    }
+                )
             }
-        );
+            Err(_) => {
+                "Freeze publishing on every account (the config file does not load; the running daemon is asked)?"
+                    .to_string()
+            }
+        };
+        print!("{question} [y/N] ");
         let _ = std::io::stdout().flush();
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);

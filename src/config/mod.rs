@@ -90,6 +90,12 @@ pub struct XSettings {
     pub timeout: Duration,
     /// The longest herald waits between two polls of a video's processing.
     pub max_poll_wait: Duration,
+    /// X is eventually consistent: a post just made may not be visible to
+    /// a reply or in the timeline for a few seconds. Herald waits this long
+    /// between thread parts, before repeating a reply X could not yet see
+    /// the parent of, and before reading the timeline again when looking
+    /// for a post an earlier attempt may have made.
+    pub settle_wait: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -345,6 +351,73 @@ pub fn resolve_path(flag: Option<&Path>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH))
 }
 
+/// Where a daemon started with a config listens and keeps its state: all a
+/// command needs to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlPaths {
+    pub socket: PathBuf,
+    pub state_dir: PathBuf,
+}
+
+impl Config {
+    pub fn control_paths(&self) -> ControlPaths {
+        ControlPaths {
+            socket: self.daemon.socket.clone(),
+            state_dir: self.daemon.state_dir.clone(),
+        }
+    }
+}
+
+/// Reads only `[daemon] state_dir` and `socket` from a config file that does
+/// not load as a whole — a typo elsewhere, even text that is not TOML — so
+/// that an emergency stop still reaches the running daemon (DESIGN.md
+/// invariant 9). `None` when the file cannot be read or names no state
+/// folder.
+pub fn control_paths(path: &Path) -> Option<ControlPaths> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let (state_dir, socket) = match text.parse::<toml::Table>() {
+        Ok(table) => {
+            let daemon = table.get("daemon")?.as_table()?;
+            let get = |key: &str| daemon.get(key).and_then(|v| v.as_str()).map(str::to_string);
+            (get("state_dir")?, get("socket"))
+        }
+        Err(_) => daemon_keys_line_by_line(&text)?,
+    };
+    let state_dir = raw::resolve_against(path, &state_dir);
+    let socket = match socket {
+        Some(s) => raw::resolve_against(path, &s),
+        None => state_dir.join("herald.sock"),
+    };
+    Some(ControlPaths { socket, state_dir })
+}
+
+/// `state_dir` and `socket` of the `[daemon]` table, read line by line from
+/// text that does not parse as TOML: `key = "value"` lines only.
+fn daemon_keys_line_by_line(text: &str) -> Option<(String, Option<String>)> {
+    let (mut in_daemon, mut state_dir, mut socket) = (false, None, None);
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_daemon = line.trim_start_matches('[').trim_end_matches(']').trim() == "daemon";
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        let quoted = value
+            .strip_prefix('"')
+            .and_then(|v| v.split_once('"'))
+            .map(|(v, _)| v.to_string());
+        match (in_daemon, key.trim(), quoted) {
+            (true, "state_dir", Some(v)) => state_dir = Some(v),
+            (true, "socket", Some(v)) => socket = Some(v),
+            _ => {}
+        }
+    }
+    Some((state_dir?, socket))
+}
+
 /// Reads and checks a config file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
@@ -384,6 +457,34 @@ mod tests {
         let q = QuietHours::parse("12:00-13:00").unwrap();
         assert!(q.contains(NaiveTime::from_hms_opt(12, 30, 0).unwrap()));
         assert!(!q.contains(NaiveTime::from_hms_opt(13, 0, 0).unwrap()));
+    }
+
+    #[test]
+    fn the_daemon_is_found_in_a_config_that_does_not_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("herald.toml");
+        // Valid TOML, invalid config (an unknown zone): the table is read.
+        std::fs::write(
+            &path,
+            "[daemon]\nstate_dir = \"state\"\nsocket = \"/run/herald/herald.sock\"\n[[account]]\ntime_zone = \"Asia/Tokio\"\n",
+        )
+        .unwrap();
+        assert!(load(&path).is_err());
+        let found = control_paths(&path).unwrap();
+        assert_eq!(found.socket, PathBuf::from("/run/herald/herald.sock"));
+        assert_eq!(found.state_dir, dir.path().join("state"));
+        // Not TOML at all (an unclosed string further down): read line by line.
+        std::fs::write(
+            &path,
+            "[daemon]\nqueue_dir = \"q\"\nstate_dir = \"state\" # here\n\n[[account]]\nid = \"tokyo\nowner = x\n",
+        )
+        .unwrap();
+        let found = control_paths(&path).unwrap();
+        assert_eq!(found.state_dir, dir.path().join("state"));
+        assert_eq!(found.socket, dir.path().join("state/herald.sock"));
+        // A state_dir outside [daemon] is not the daemon's.
+        std::fs::write(&path, "[other]\nstate_dir = \"x\"\n").unwrap();
+        assert_eq!(control_paths(&path), None);
     }
 
     #[test]

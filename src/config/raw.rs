@@ -78,6 +78,7 @@ struct RawX {
     credentials_dir: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     max_poll_wait: Option<Spanned<String>>,
+    settle_wait: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -242,25 +243,31 @@ impl Checker<'_> {
     /// A path from the config, relative to the config file's folder, made
     /// absolute and free of `..` so that notes and logs show plain paths.
     fn resolve(&self, value: &str) -> PathBuf {
-        let p = Path::new(value);
-        let joined = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.path.parent().unwrap_or(Path::new(".")).join(p)
-        };
-        let absolute = std::path::absolute(&joined).unwrap_or(joined);
-        let mut clean = PathBuf::new();
-        for c in absolute.components() {
-            match c {
-                std::path::Component::ParentDir => {
-                    clean.pop();
-                }
-                std::path::Component::CurDir => {}
-                other => clean.push(other),
-            }
-        }
-        clean
+        resolve_against(self.path, value)
     }
+}
+
+/// A path written in the config file at `config`, relative to its folder,
+/// made absolute and free of `..`.
+pub(crate) fn resolve_against(config: &Path, value: &str) -> PathBuf {
+    let p = Path::new(value);
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        config.parent().unwrap_or(Path::new(".")).join(p)
+    };
+    let absolute = std::path::absolute(&joined).unwrap_or(joined);
+    let mut clean = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    clean
 }
 
 impl Checker<'_> {
@@ -609,6 +616,7 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
 
     let mut accounts = BTreeMap::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut real_folders: Vec<(String, PathBuf)> = Vec::new();
     for a in &raw.accounts {
         let id = a.id.get_ref().clone();
         if !valid_account_id(&id) {
@@ -636,6 +644,21 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 ),
             ));
         }
+        // The folder decides the account (DESIGN.md invariant 4): two
+        // accounts must never read one folder through a link.
+        let real = std::fs::canonicalize(&folder).unwrap_or_else(|_| folder.clone());
+        if let Some((other, _)) = real_folders.iter().find(|(_, r)| *r == real) {
+            return Err(c.error_at(
+                a.id.span().start,
+                format!(
+                    "account \"{id}\" reads the same folder as account \"{other}\": {} is {} (a link?), so every post file there would be published on both accounts. Give each account a folder of its own (remove the link, mkdir {}).",
+                    folder.display(),
+                    real.display(),
+                    folder.display()
+                ),
+            ));
+        }
+        real_folders.push((id.clone(), real));
         let mut books = Vec::new();
         for book in &a.rulebooks {
             if !rulebooks.contains_key(book.get_ref()) {
@@ -744,6 +767,10 @@ fn x_settings(c: &Checker<'_>, raw: &RawX) -> Result<XSettings, ConfigError> {
             Some(v) => c.duration(v, "max_poll_wait")?,
             None => Duration::from_secs(30),
         },
+        settle_wait: match &raw.settle_wait {
+            Some(v) => c.duration(v, "settle_wait")?,
+            None => Duration::from_secs(3),
+        },
     })
 }
 
@@ -799,6 +826,23 @@ mod tests {
         let err = parse_in(&dir, &format!("{acct}{acct}")).unwrap_err();
         assert!(err.message.contains("used twice (first at line 9)"), "{}", err.message);
         assert_eq!(err.position.unwrap().line, 14);
+    }
+
+    #[test]
+    fn an_account_folder_that_links_to_another_accounts_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("queue/tokyo")).unwrap();
+        std::os::unix::fs::symlink("tokyo", dir.path().join("queue/osaka")).unwrap();
+        let text = format!(
+            "{HEAD}[[account]]\nid = \"tokyo\"\nplatform = \"sandbox\"\nhandle = \"@t\"\nowner = \"A\"\n[[account]]\nid = \"osaka\"\nplatform = \"sandbox\"\nhandle = \"@o\"\nowner = \"B\"\n"
+        );
+        let err = check(&dir.path().join("herald.toml"), &text).unwrap_err();
+        assert!(
+            err.message.contains("reads the same folder as account \"tokyo\""),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.position.unwrap().line, HEAD.lines().count() + 7);
     }
 
     #[test]

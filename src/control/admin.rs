@@ -819,7 +819,12 @@ fn cancel(ctx: &Context<'_>, id: &str, reason: Option<&str>) -> Answer {
     let d = find(ctx, id)?;
     decided(&d, &[State::Scheduled, State::Held, State::Failed], "cancelled")?;
     not_in_flight(ctx, &d)?;
-    nothing_live(&d, "cancelled")?;
+    if crate::daemon::is_unknown_outcome_hold(&d) && d.parts_done.is_empty() {
+        // Herald could not tell whether the post stands and asked an admin
+        // to check the account: cancelling says it is not there.
+    } else {
+        nothing_live(&d, "cancelled")?;
+    }
     // Cancelling ends the file's other pending deliveries too: none of
     // them may have parts out either.
     for other in all(ctx)? {
@@ -848,7 +853,13 @@ fn cancel(ctx: &Context<'_>, id: &str, reason: Option<&str>) -> Answer {
 
 fn retry(ctx: &Context<'_>, id: &str) -> Answer {
     let mut d = find(ctx, id)?;
-    decided(&d, &[State::Failed], "retried")?;
+    // A hold no review decided (the outcome was unknown, a thread is half
+    // out, the platform refused the account) is retried like a failure:
+    // herald reconciles before it posts anything.
+    if !crate::daemon::is_retryable_hold(&d) {
+        decided(&d, &[State::Failed], "retried")?;
+    }
+    not_in_flight(ctx, &d)?;
     let detail = json!({"attempts_so_far": d.attempts.len()});
     reschedule(ctx, &mut d, ctx.now, "retry requested", "retry", detail)?;
     Ok(json!({"delivery": delivery_row(ctx, &d, None)}))
@@ -1014,8 +1025,8 @@ async fn retract(ctx: &Context<'_>, id: &str, reason: &str) -> Answer {
                 "Trying again will not help until that changes: delete it by hand on {platform_name}, or fix what {platform_name} said and run herald retract {} again.",
                 d.id
             ),
-            PublishError::NeedsReauth(_) => format!(
-                "Re-authorize the account (see herald status) and run herald retract {} again, or delete it by hand on {platform_name}.",
+            PublishError::NeedsReauth(_) | PublishError::AccountRefused(_) => format!(
+                "Fix what it said about the account, or re-authorize the account (see herald status), and run herald retract {} again, or delete it by hand on {platform_name}.",
                 d.id
             ),
             _ => format!(

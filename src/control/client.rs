@@ -14,7 +14,7 @@ use std::time::Duration;
 use super::admin::{self, Context};
 use super::{server, Hello, Request, Response, Welcome, HANDSHAKE_TIMEOUT, PROTOCOL};
 use crate::audit::{self, Actor, Audit};
-use crate::config::Config;
+use crate::config::{Config, ControlPaths};
 use crate::platform::{self, Platform};
 use crate::store::{Store, StoreError};
 
@@ -40,9 +40,9 @@ pub fn running_pid(state_dir: &Path) -> Option<u32> {
     Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
 }
 
-fn unreachable_advice(config: &Config, why: &std::io::Error) -> String {
-    let socket = &config.daemon.socket;
-    let pid = running_pid(&config.daemon.state_dir)
+fn unreachable_advice(paths: &ControlPaths, why: &std::io::Error) -> String {
+    let socket = &paths.socket;
+    let pid = running_pid(&paths.state_dir)
         .map(|p| format!(" (pid {p})"))
         .unwrap_or_default();
     let group = std::fs::metadata(socket)
@@ -62,12 +62,12 @@ fn unreachable_advice(config: &Config, why: &std::io::Error) -> String {
 }
 
 /// Sends one request to the daemon. `Ok(None)`: no daemon is listening.
-pub fn ask_daemon(config: &Config, request: &Request) -> Result<Option<Response>, ClientError> {
-    let socket = &config.daemon.socket;
+pub fn ask_daemon(paths: &ControlPaths, request: &Request) -> Result<Option<Response>, ClientError> {
+    let socket = &paths.socket;
     let stream = match UnixStream::connect(socket) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            return Err(ClientError::Unreachable(unreachable_advice(config, &e)))
+            return Err(ClientError::Unreachable(unreachable_advice(paths, &e)))
         }
         Err(e)
             if matches!(
@@ -79,8 +79,8 @@ pub fn ask_daemon(config: &Config, request: &Request) -> Result<Option<Response>
         }
         // Anything else (a path too long, not a socket): a daemon that runs
         // is unreachable; with none running, the store is ours to open.
-        Err(e) if running_pid(&config.daemon.state_dir).is_some() => {
-            return Err(ClientError::Unreachable(unreachable_advice(config, &e)))
+        Err(e) if running_pid(&paths.state_dir).is_some() => {
+            return Err(ClientError::Unreachable(unreachable_advice(paths, &e)))
         }
         Err(_) => return Ok(None),
     };
@@ -241,11 +241,12 @@ fn run_with(config: &Config, store: &Store, request: Request) -> Result<Response
     }
     let audit = Audit::open(&config.daemon.state_dir);
     let busy = HashSet::new();
+    let now = crate::schedule::clock::command_line_now().map_err(ClientError::Other)?;
     let ctx = Context {
         config,
         store,
         audit: &audit,
-        now: chrono::Utc::now(),
+        now,
         actor: Actor::current_user(),
         platforms: &platforms,
         busy: &busy,
@@ -261,7 +262,7 @@ fn run_with(config: &Config, store: &Store, request: Request) -> Result<Response
 /// Asks the daemon if one runs, else runs the request here. Returns the
 /// answer and whether the daemon gave it.
 pub fn request(config: &Config, request: Request) -> Result<(Response, bool), ClientError> {
-    if let Some(r) = ask_daemon(config, &request)? {
+    if let Some(r) = ask_daemon(&config.control_paths(), &request)? {
         return Ok((r, true));
     }
     // No daemon listening. If one still holds the store (its socket

@@ -204,6 +204,14 @@ pub(super) async fn doctor(ctx: &Context<'_>) -> Result<Value, String> {
     for a in config.accounts.values() {
         checks.push(queue_folder(&a.id, &a.folder, &config.daemon.state_dir));
     }
+    let ids = config.accounts.keys().map(String::as_str).collect();
+    let strays = crate::queue::strays::find(&config.daemon.queue_dir, &ids, true);
+    if strays.is_empty() {
+        checks.push(check("stray files", "ok", "every post file is in an account's folder"));
+    }
+    for stray in strays {
+        checks.push(check("stray file", "warn", stray.explain(&config.daemon.queue_dir)));
+    }
 
     match ctx.store.deliveries() {
         Ok(all) => {

@@ -32,7 +32,14 @@ pub(crate) struct Cached {
     noted: Option<(DateTime<Utc>, u64)>,
 }
 
-pub(crate) type Cache = HashMap<PathBuf, Cached>;
+/// What ingest keeps between passes.
+#[derive(Default)]
+pub(crate) struct Cache {
+    /// Files as last read, by path.
+    pub(crate) files: HashMap<PathBuf, Cached>,
+    /// Files dated in the future, watched until they stop changing.
+    skewed: queue::Skewed,
+}
 
 /// Which folders a pass reads.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -102,7 +109,12 @@ pub(crate) fn ingest(
     let mut scanned = HashSet::new();
     for account in shared.config.accounts.values().filter(|a| scope.covers(&a.folder)) {
         scanned.insert(account.folder.as_path());
-        let scan = match queue::scan(&account.folder, shared.config.daemon.settle, SystemTime::now()) {
+        let scan = match queue::scan(
+            &account.folder,
+            shared.config.daemon.settle,
+            SystemTime::now(),
+            &mut cache.skewed,
+        ) {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(account = %account.id, folder = %account.folder.display(), "cannot read the queue folder: {e}");
@@ -151,7 +163,9 @@ pub(crate) fn ingest(
             tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "cancelled: the file was deleted");
         }
     }
-    cache.retain(|path, _| present_paths.contains(path) || !path.parent().is_some_and(|p| scanned.contains(p)));
+    cache
+        .files
+        .retain(|path, _| present_paths.contains(path) || !path.parent().is_some_and(|p| scanned.contains(p)));
     // What is left of the batch, and the cancellations.
     Batch::commit(&batch, shared, now)?;
     Ok(result)
@@ -170,6 +184,7 @@ fn stamp_of(stops: &Stops) -> u64 {
 const COMMIT_EVERY: usize = 256;
 
 fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: &Candidate) -> &'c mut Cached {
+    let cache = &mut cache.files;
     let fresh = cache
         .get(&c.path)
         .is_some_and(|k| k.modified == c.modified && k.size == c.size);
@@ -281,6 +296,25 @@ fn handle_file(
             cached.noted = stamp;
             return Ok(());
         }
+    }
+    // What the platform would refuse in the media: rejected now, with the
+    // owner's note, before any upload (X answers only after the uploads).
+    let file_text = std::fs::read_to_string(&c.path).unwrap_or_default();
+    let media: Vec<_> = crate::platform::media_findings(account.platform, post, &file_text)
+        .into_iter()
+        .filter(|f| f.severity == crate::config::Severity::Block)
+        .collect();
+    if !media.is_empty() {
+        let what: Vec<String> = media
+            .iter()
+            .map(|f| format!("part {}, line {}: {}", f.part + 1, f.line, f.message))
+            .collect();
+        let reason = format!(
+            "{} would refuse the post's media: {}.",
+            account.platform.display_name(),
+            what.join("; ")
+        );
+        return file.reject(Some(post), reason, media);
     }
     let (report, _) = check_post(shared, account, &c.name, post, pass, None)?;
     if report.verdict == Verdict::Block {

@@ -14,7 +14,7 @@ mod stop;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -29,8 +29,8 @@ use crate::platform::{self, Platform};
 use crate::schedule::{is_stale, lateness_of, out_of_quiet_hours, paced, Clock};
 use crate::store::{Delivery, State, Store, StoreError};
 
-pub(crate) use publish::is_reauth_hold;
 pub use publish::{backoff, MAX_ATTEMPTS};
+pub(crate) use publish::{is_reauth_hold, is_retryable_hold, is_unknown_outcome_hold};
 
 /// What the publishing tasks share with the loop. Read-only but for the store.
 pub(crate) struct Shared {
@@ -47,6 +47,12 @@ pub(crate) struct Shared {
     telemetry: Arc<crate::metrics::Metrics>,
     /// The audit log (control helper): the daemon's own events.
     audit: crate::audit::Audit,
+    /// Accounts whose deliveries this run held because of the account (a
+    /// refusal of the whole account, re-authorization): a post of theirs
+    /// that goes through releases them. Holds from before the start were
+    /// released (or kept, while marked) at start, so memory suffices, and a
+    /// publication costs no scan of the store. Kept across reloads.
+    held_accounts: Arc<std::sync::Mutex<HashSet<String>>>,
 }
 
 /// What a `--once` run did, for the CLI to print.
@@ -76,12 +82,88 @@ pub struct Daemon {
     reloads: Option<mpsc::Receiver<reload::ReloadRequest>>,
     /// The metrics endpoint's socket (`[metrics] listen`), bound at open.
     metrics_listener: Option<std::net::TcpListener>,
+    /// Held while the daemon lives: one daemon per queue.
+    _queue_lock: std::fs::File,
+    /// Whether publishing waits for the audit log (said once, not every pass).
+    audit_down: bool,
+    /// Stray post files already reported (each is said once).
+    strays: HashSet<PathBuf>,
 }
 
+/// The lock file in the queue folder: a second daemon on the same queue —
+/// even with a state folder of its own — would publish every post twice.
+pub const QUEUE_LOCK: &str = ".herald.lock";
+
+/// Takes the queue folder's lock (released when the file is closed, also by
+/// a crash), or says which daemon holds it.
+fn lock_queue(queue_dir: &Path, state_dir: &Path) -> anyhow::Result<std::fs::File> {
+    use std::io::{Read, Seek, Write};
+    let path = queue_dir.join(QUEUE_LOCK);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("opening the queue's lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let me = format!("pid {}\nstate_dir {}\n", std::process::id(), state_dir.display());
+            file.set_len(0)?;
+            file.seek(std::io::SeekFrom::Start(0))?;
+            file.write_all(me.as_bytes())
+                .with_context(|| format!("writing the queue's lock file {}", path.display()))?;
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.split_whitespace().collect::<Vec<_>>().join(" ");
+            anyhow::bail!(
+                "the queue folder {} is already served by another herald daemon ({}). Two daemons on one queue would publish every post twice: stop the other one, or give this one a queue_dir of its own.",
+                queue_dir.display(),
+                if holder.is_empty() { "it has not said which".to_string() } else { holder }
+            )
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking the queue's lock file {}", path.display()))
+        }
+    }
+}
+
+/// How long a starting daemon waits for a command that holds the store (an
+/// admin's `herald status` run while no daemon answered): such a command
+/// finishes in moments, and must not fail a (re)start under systemd.
+const WAIT_FOR_A_COMMAND: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Opens the store, moving a damaged one aside (pending work lives in the
-/// queue folders, so a fresh store loses history, never a post).
+/// queue folders, so a fresh store loses history, never a post). While a
+/// command holds it, waits (bounded); another daemon (its pid file names a
+/// live process) is refused at once.
 fn open_store(path: &Path) -> anyhow::Result<Store> {
-    match Store::open(path) {
+    let state_dir = path.parent().unwrap_or(Path::new("."));
+    let started = std::time::Instant::now();
+    let mut said = false;
+    let opened = loop {
+        match Store::open(path) {
+            Err(StoreError::Locked { .. })
+                if crate::control::client::running_pid(state_dir).is_none()
+                    && started.elapsed() < WAIT_FOR_A_COMMAND =>
+            {
+                if !said {
+                    tracing::warn!(
+                        "the store {} is in use by a herald command (no daemon runs); waiting up to {}s for it to finish",
+                        path.display(),
+                        WAIT_FOR_A_COMMAND.as_secs()
+                    );
+                    said = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => break other,
+        }
+    };
+    match opened {
         Ok(s) => Ok(s),
         Err(StoreError::Corrupt { detail, .. }) => {
             let aside = path.with_extension(format!("damaged-{}", Utc::now().format("%Y%m%dT%H%M%SZ")));
@@ -141,6 +223,7 @@ impl Daemon {
         std::fs::create_dir_all(&config.daemon.state_dir)
             .with_context(|| format!("creating the state folder {}", config.daemon.state_dir.display()))?;
         let store = open_store(&config.store_path())?;
+        let queue_lock = lock_queue(&config.daemon.queue_dir, &config.daemon.state_dir)?;
         let (platforms, guidelines, metrics) = per_account(&config, &clock, |_| None)?;
         let permits = Arc::new(Semaphore::new(config.daemon.max_in_flight));
         let shared = Shared {
@@ -152,6 +235,7 @@ impl Daemon {
             guidelines,
             metrics,
             telemetry: Arc::new(crate::metrics::Metrics::new()),
+            held_accounts: Default::default(),
         };
         let metrics_listener = match shared.config.metrics.listen {
             Some(addr) => {
@@ -189,6 +273,9 @@ impl Daemon {
             notifier: notify::Notifier::disabled(),
             reloads: None,
             metrics_listener,
+            _queue_lock: queue_lock,
+            audit_down: false,
+            strays: HashSet::new(),
         })
     }
 
@@ -226,6 +313,7 @@ impl Daemon {
     /// Returns when the loop should wake up again.
     async fn tick(&mut self) -> anyhow::Result<(Option<DateTime<Utc>>, Option<SystemTime>, usize)> {
         let now = self.shared.clock.now();
+        self.report_strays();
         let shared = self.shared.clone();
         let mut cache = std::mem::take(&mut self.cache);
         // Every folder now and then, whatever the events said: a change
@@ -244,6 +332,19 @@ impl Daemon {
         .await?;
         self.cache = cache;
         let ingested = ingested?;
+        // Nothing is published unaudited: while the audit log cannot be
+        // written, publishing waits (and says why), and tries again soon.
+        if let Some(why) = self.shared.audit.unwritable() {
+            if !self.audit_down {
+                tracing::error!("publishing is held: {why}. Free space or fix the permissions of the state folder; publishing resumes by itself.");
+                self.notifier.status(&format!("publishing held: {why}"));
+                self.audit_down = true;
+            }
+            return Ok((Some(now + chrono::TimeDelta::seconds(15)), ingested.wake, 0));
+        }
+        if std::mem::take(&mut self.audit_down) {
+            tracing::info!("the audit log can be written again: publishing resumes");
+        }
         let shared = self.shared.clone();
         let busy = self.busy.clone();
         let (due, next, changed) = tokio::task::spawn_blocking(move || select_due(&shared, &busy, now)).await??;
@@ -268,6 +369,30 @@ impl Daemon {
             });
         }
         Ok((next, ingested.wake, started))
+    }
+
+    /// Post files no account will publish (in the queue folder itself, in
+    /// a folder no account is registered for): logged once each, with a
+    /// note beside them where herald may write. `herald doctor` lists them.
+    fn report_strays(&mut self) {
+        let queue_dir = &self.shared.config.daemon.queue_dir;
+        let ids = self.shared.config.accounts.keys().map(String::as_str).collect();
+        let strays = crate::queue::strays::find(queue_dir, &ids, false);
+        let now: HashSet<PathBuf> = strays.iter().map(|s| s.path.clone()).collect();
+        for stray in strays {
+            if self.strays.contains(&stray.path) {
+                continue;
+            }
+            let why = stray.explain(queue_dir);
+            tracing::warn!("{why}");
+            let note =
+                format!("NOT PUBLISHED: {why}\n\nWritten by herald; it replaces this note when something changes.\n");
+            if let Err(e) = crate::queue::write_note(&stray.path, &note) {
+                tracing::debug!("no note beside {}: {e}", stray.path.display());
+            }
+            self.shared.telemetry.observe_stray_file();
+        }
+        self.strays = now;
     }
 
     fn task_done(&mut self, joined: Result<String, tokio::task::JoinError>) {

@@ -59,6 +59,12 @@ fn outgoing(shared: &Shared, d: &Delivery) -> Result<Outgoing, String> {
         parts,
         done: d.parts_done.clone(),
         unsure_since: d.unsure_since,
+        unsure_after_id: d.unsure_since.and_then(|since| {
+            d.attempts
+                .iter()
+                .find(|a| a.started_at == since)
+                .and_then(|a| a.after_id.clone())
+        }),
     })
 }
 
@@ -102,12 +108,14 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
     let account = shared.config.accounts[&d.account].clone();
     let now = shared.clock.now();
     let n = d.attempts.len() as u32 + 1;
+    let after_id = shared.store.account(&d.account)?.last_remote_id;
     d.attempts.push(Attempt {
         n,
         idempotency_key: d.id.clone(),
         started_at: now,
         finished_at: None,
         outcome: None,
+        after_id,
     });
     d.transition(State::Publishing, None, now);
     shared.store.put_delivery(&d)?;
@@ -138,6 +146,12 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
         .observe_publish(&d.account, &result, d.scheduled_for, now);
     let attempt = d.attempts.last_mut().expect("pushed above");
     attempt.finished_at = Some(now);
+    // Set when the platform refused the whole account: its other due posts
+    // are held with the same reason, without a request each.
+    let mut account_refused = None;
+    let succeeded = result.is_ok();
+    // Whether, after this attempt, herald cannot tell if the post stands.
+    let unsure = matches!(result, Err(PublishError::Unknown(_))) || d.unsure_since.is_some();
     match result {
         Ok(p) => {
             attempt.outcome = Some(format!(
@@ -154,6 +168,9 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
             d.transition(State::Published, None, now);
             let mut rec = shared.store.account(&d.account)?;
             rec.last_published = Some(now);
+            if let Some(last) = p.remote_ids.last() {
+                rec.last_remote_id = Some(last.clone());
+            }
             shared.store.put_account(&d.account, &rec)?;
             if let Some(occurrence) = d.occurrence {
                 let published = shared.store.cursor(&d.account, &d.file)?.map_or(0, |c| c.published) + 1;
@@ -193,6 +210,17 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
             );
             tracing::warn!(account = %d.account, delivery = %d.id, attempt = n, "will retry: {why}");
         }
+        // Out of attempts while herald still does not know whether the post
+        // stands: never fail it (a failed delivery looks like nothing is
+        // out) and never post blind: an admin checks the account.
+        Err(PublishError::Unknown(why)) | Err(PublishError::Transient(why)) if unsure => {
+            attempt.outcome = Some(format!("outcome unknown: {why}"));
+            d.unsure_since = d.unsure_since.or(Some(started_at));
+            let reason = unknown_outcome_hold(&d, &format!("after {n} attempts herald still cannot tell ({why})"));
+            d.transition(State::Held, Some(reason), now);
+            tracing::error!(account = %d.account, delivery = %d.id, "outcome unknown after {n} attempts, held: {why}");
+        }
+        // (An unknown outcome is always `unsure`, held above.)
         Err(PublishError::Transient(why)) | Err(PublishError::Unknown(why)) => {
             attempt.outcome = Some(why.clone());
             d.transition(
@@ -236,10 +264,58 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
             d.transition(State::Held, Some(format!("{REAUTH_HOLD_PREFIX}: {why}")), now);
             tracing::error!(account = %d.account, delivery = %d.id, "needs re-authorization: {why}");
         }
+        Err(PublishError::AccountRefused(why)) => {
+            attempt.outcome = Some(why.clone());
+            let reason = format!("{ACCOUNT_HOLD_PREFIX}: {why}{}", live_suffix(&d));
+            d.transition(State::Held, Some(reason.clone()), now);
+            tracing::error!(account = %d.account, delivery = %d.id, "the platform refuses the whole account, holding its posts: {why}");
+            account_refused = Some(reason);
+        }
+        Err(PublishError::NeedsAdmin(why)) => {
+            attempt.outcome = Some(why.clone());
+            let reason = if d.unsure_since.is_some() {
+                unknown_outcome_hold(&d, &why)
+            } else {
+                format!(
+                    "{HALF_THREAD_HOLD_PREFIX}: {why} {} Once the account works, herald retry {} publishes the rest; or herald retract {} deletes what stands.",
+                    super::live_parts(&d),
+                    d.id,
+                    d.id
+                )
+            };
+            d.transition(State::Held, Some(reason), now);
+            tracing::error!(account = %d.account, delivery = %d.id, "held for an admin: {why}");
+        }
     }
     shared.store.put_delivery(&d)?;
     // Invariant 1: the result is durable before the file moves.
     shared.store.flush().await?;
+    let held_before = shared.held_accounts.lock().expect("not poisoned").contains(&d.account);
+    if let Some(reason) = account_refused {
+        shared
+            .held_accounts
+            .lock()
+            .expect("not poisoned")
+            .insert(d.account.clone());
+        let shared = shared.clone();
+        let account_id = d.account.clone();
+        let _ = tokio::task::spawn_blocking(move || hold_account(&shared, &account_id, &reason, now)).await;
+    } else if d.state == State::Held && is_account_hold(&d) {
+        shared
+            .held_accounts
+            .lock()
+            .expect("not poisoned")
+            .insert(d.account.clone());
+    } else if succeeded && held_before {
+        // A post went through: whatever held the account is fixed.
+        shared.held_accounts.lock().expect("not poisoned").remove(&d.account);
+        let shared = shared.clone();
+        let account_id = d.account.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            release_reauth_holds(&shared, &account_id, "a post of the account went through", now)
+        })
+        .await;
+    }
     let detail = serde_json::json!({
         "attempt": n,
         "state": d.state.name(),
@@ -271,9 +347,102 @@ pub(crate) async fn publish(shared: Arc<Shared>, mut d: Delivery) -> Result<(), 
 /// re-authorization begins; such holds are released once the account works.
 pub(crate) const REAUTH_HOLD_PREFIX: &str = "the account needs re-authorization";
 
+/// How the reason of a delivery held because the platform refuses its
+/// whole account begins (app permissions, enrolment, a missing scope); such
+/// holds are released like re-authorization holds.
+pub(crate) const ACCOUNT_HOLD_PREFIX: &str = "the account cannot publish";
+
+/// How the reason of a delivery held because herald cannot tell whether its
+/// post stands begins.
+pub(crate) const UNKNOWN_OUTCOME_HOLD_PREFIX: &str = "outcome unknown";
+
+/// How the reason of a thread held half out begins.
+pub(crate) const HALF_THREAD_HOLD_PREFIX: &str = "thread half out";
+
 /// Whether a delivery is held until its account is re-authorized.
 pub(crate) fn is_reauth_hold(d: &Delivery) -> bool {
     d.state == State::Held && d.reason.as_deref().is_some_and(|r| r.starts_with(REAUTH_HOLD_PREFIX))
+}
+
+/// Whether a delivery is held because of its account, not because of
+/// itself: re-authorization, or a refusal of the whole account.
+pub(crate) fn is_account_hold(d: &Delivery) -> bool {
+    is_reauth_hold(d)
+        || (d.state == State::Held && d.reason.as_deref().is_some_and(|r| r.starts_with(ACCOUNT_HOLD_PREFIX)))
+}
+
+/// Whether a held delivery waits for an admin to check the platform and
+/// then `herald retry` it (outcome unknown, a thread half out, the account
+/// refused): holds that no review decided, so a retry bypasses nothing.
+pub(crate) fn is_retryable_hold(d: &Delivery) -> bool {
+    is_account_hold(d)
+        || (d.state == State::Held
+            && d.reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(UNKNOWN_OUTCOME_HOLD_PREFIX) || r.starts_with(HALF_THREAD_HOLD_PREFIX)))
+}
+
+/// Whether a delivery is held because herald could not tell whether its
+/// post stands (an admin who checked the account may cancel it).
+pub(crate) fn is_unknown_outcome_hold(d: &Delivery) -> bool {
+    d.state == State::Held
+        && d.reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with(UNKNOWN_OUTCOME_HOLD_PREFIX))
+}
+
+/// The reason of a delivery held because herald cannot tell whether its
+/// post stands, with what an admin does about it.
+fn unknown_outcome_hold(d: &Delivery, why: &str) -> String {
+    format!(
+        "{UNKNOWN_OUTCOME_HOLD_PREFIX} — {why}. {} Check the account on the platform, then herald retry {} (herald looks for the post again before posting anything) or, if it is not there, herald cancel {}.",
+        super::live_parts(d),
+        d.id,
+        d.id
+    )
+}
+
+/// What of a delivery stands, as a suffix for a hold reason.
+fn live_suffix(d: &Delivery) -> String {
+    let live = super::live_parts(d);
+    if live.is_empty() {
+        String::new()
+    } else {
+        format!(" ({live})")
+    }
+}
+
+/// Holds an account's other scheduled deliveries with `reason`: the
+/// platform refused the whole account, so each would only be refused too.
+fn hold_account(shared: &Shared, account_id: &str, reason: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let Some(account) = shared.config.accounts.get(account_id) else {
+        return Ok(());
+    };
+    let waiting = shared.store.deliveries_in(account_id, State::Scheduled)?;
+    let mut ids = Vec::new();
+    for mut d in waiting {
+        let reason = format!("{reason}{}", live_suffix(&d));
+        d.transition(State::Held, Some(reason), now);
+        shared.store.put_delivery(&d)?;
+        ids.push(d.id.clone());
+    }
+    shared.store.flush_blocking()?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    tracing::warn!(account = %account_id, held = ids.len(), "the account's other posts are held until it is fixed");
+    shared.audit.note(
+        now,
+        crate::audit::Event::new("account-hold")
+            .account(account_id)
+            .detail(serde_json::json!({"reason": reason, "deliveries": ids})),
+    );
+    for id in &ids {
+        if let Some(d) = shared.store.delivery(id)? {
+            notes::rewrite_pending(&shared.config.daemon.state_dir, account, &d);
+        }
+    }
+    Ok(())
 }
 
 /// Releases an account's deliveries held because it needed
@@ -291,18 +460,11 @@ pub(crate) fn release_reauth_holds(
     let Some(account) = shared.config.accounts.get(account_id) else {
         return Ok(0);
     };
-    // Only this account's held deliveries are read from the table.
-    let ids: Vec<std::sync::Arc<str>> = shared.store.with_index(|ix| {
-        ix.of_account(account_id)
-            .filter(|h| h.state == State::Held)
-            .map(|h| h.id.clone())
-            .collect()
-    })?;
     let held: Vec<Delivery> = shared
         .store
-        .deliveries_by_id(ids.iter().map(|id| &**id))?
+        .deliveries_in(account_id, State::Held)?
         .into_iter()
-        .filter(is_reauth_hold)
+        .filter(is_account_hold)
         .collect();
     if held.is_empty() {
         return Ok(0);
@@ -318,7 +480,7 @@ pub(crate) fn release_reauth_holds(
         d.transition(
             State::Scheduled,
             Some(format!(
-                "released after the account's re-authorization ({because}){}",
+                "released: the account works again ({because}){}",
                 if stale {
                     "; it waited longer than its max lateness, so herald checks whether it is still on time before publishing"
                 } else {

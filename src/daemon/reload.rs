@@ -103,6 +103,7 @@ fn prepare(config: Config, old: &Shared) -> Result<Shared, String> {
         metrics,
         telemetry: old.telemetry.clone(),
         audit: old.audit.clone(),
+        held_accounts: old.held_accounts.clone(),
     })
 }
 
@@ -170,7 +171,7 @@ impl Daemon {
         self.shared = Arc::new(new);
         self.shared.telemetry.observe_reload(true);
         // Parsed files depend on the account's zone and folder: read again.
-        self.cache.clear();
+        self.cache.files.clear();
         let shared = self.shared.clone();
         let now = shared.clock.now();
         match tokio::task::spawn_blocking(move || recheck(&shared, now)).await {

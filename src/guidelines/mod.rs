@@ -273,6 +273,22 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
+impl Report {
+    /// Adds findings made outside the rules (a platform's media limits) and
+    /// updates the verdict.
+    pub fn add(&mut self, findings: Vec<Finding>) {
+        self.findings.extend(findings);
+        self.findings
+            .sort_by(|a, b| (a.part, a.start, &a.rule).cmp(&(b.part, b.start, &b.rule)));
+        self.verdict = self
+            .findings
+            .iter()
+            .map(|f| Verdict::of(f.severity))
+            .max()
+            .unwrap_or(Verdict::Pass);
+    }
+}
+
 /// The rules one account follows, built once per config load.
 pub struct Guidelines {
     rules: Vec<Box<dyn Rule>>,
@@ -499,12 +515,11 @@ impl Guidelines {
         }
         let texts: Vec<&str> = draft.parts.iter().map(|p| p.text.as_str()).collect();
         redact::hide_in_other_findings(&mut findings, &texts);
-        findings.sort_by(|a, b| (a.part, a.start, &a.rule).cmp(&(b.part, b.start, &b.rule)));
-        let verdict = findings
-            .iter()
-            .map(|f| Verdict::of(f.severity))
-            .max()
-            .unwrap_or(Verdict::Pass);
-        Report { verdict, findings }
+        let mut report = Report {
+            verdict: Verdict::Pass,
+            findings: Vec::new(),
+        };
+        report.add(findings);
+        report
     }
 }

@@ -48,6 +48,9 @@ pub struct Outgoing {
     /// knowing whether the platform made the post: platforms without
     /// idempotency look for it before posting again.
     pub unsure_since: Option<DateTime<Utc>>,
+    /// With `unsure_since`: the newest remote id herald knew for the account
+    /// when that attempt started; what it made is newer than this.
+    pub unsure_after_id: Option<String>,
 }
 
 /// Where a platform reports each part as soon as it exists, so that the
@@ -93,6 +96,17 @@ pub enum PublishError {
     /// The credentials no longer work; an admin must re-authorize.
     #[error("needs re-authorization: {0}")]
     NeedsReauth(String),
+    /// The platform refuses everything this account would publish, whatever
+    /// the post (an app without write permission, an app not enrolled, a
+    /// token without a needed scope): the account's deliveries wait, held,
+    /// until an admin fixes what the message says.
+    #[error("the account cannot publish: {0}")]
+    AccountRefused(String),
+    /// Herald cannot tell what happened and must not guess: whether a post
+    /// stands (the timeline cannot be read), or how to finish a thread half
+    /// out. The delivery is held with this reason for an admin.
+    #[error("an admin must decide: {0}")]
+    NeedsAdmin(String),
 }
 
 /// A platform's API, for one account.
@@ -265,4 +279,65 @@ pub fn metric_for(config: &Config, platform: PlatformKind) -> Box<dyn TextMetric
             limit: 3000,
         }),
     }
+}
+
+/// What the platform would refuse (or ignore) in a post's media, as
+/// findings of rule `x-media` (block when the platform would refuse the
+/// post, warn when it would only ignore something). Their line and column
+/// are where the media file is named in the post file (`file_text`), not
+/// in the part's text; start and end are 0. Only X has such limits here.
+pub fn media_findings(
+    platform: PlatformKind,
+    post: &crate::queue::Post,
+    file_text: &str,
+) -> Vec<crate::guidelines::Finding> {
+    if platform != PlatformKind::X {
+        return Vec::new();
+    }
+    let parts: Vec<Vec<x::media::MediaEntry<'_>>> = post
+        .parts
+        .iter()
+        .map(|p| {
+            p.media
+                .iter()
+                .map(|m| x::media::MediaEntry {
+                    name: &m.relative,
+                    path: &m.path,
+                    alt: m.alt.as_deref(),
+                })
+                .collect()
+        })
+        .collect();
+    x::media::media_problems(&parts)
+        .into_iter()
+        .map(|p| {
+            // The n-th time this part names the file, counting earlier parts.
+            let before: usize = post.parts[..p.part]
+                .iter()
+                .map(|q| q.media.iter().filter(|m| m.relative == p.name).count())
+                .sum();
+            let at = file_text
+                .match_indices(p.name.as_str())
+                .nth(before)
+                .map(|(i, _)| crate::source::Position::of_offset(file_text, i))
+                .unwrap_or(crate::source::Position { line: 1, column: 1 });
+            crate::guidelines::Finding {
+                rule: x::media::MEDIA_RULE.to_string(),
+                severity: if p.refused {
+                    crate::config::Severity::Block
+                } else {
+                    crate::config::Severity::Warn
+                },
+                part: p.part,
+                start: 0,
+                end: 0,
+                line: at.line,
+                column: at.column,
+                matched: p.name,
+                message: p.message,
+                suggestion: Some(p.suggestion),
+                replacement: None,
+            }
+        })
+        .collect()
 }

@@ -5,6 +5,7 @@
 //! invariant 5); the only files it removes are its own notes.
 
 pub mod post;
+pub mod strays;
 pub mod watch;
 
 use std::io::Write;
@@ -79,10 +80,46 @@ pub struct Scan {
     pub wake: Option<SystemTime>,
 }
 
+/// Files whose modification time lies ahead of the clock (a queue folder on
+/// a file server whose clock runs ahead, a clock stepped back by NTP), by
+/// path: the time and size last seen, and when herald first saw them so.
+/// Such a file cannot be judged by its modification time ("unchanged for the
+/// settle time" would mean waiting until the clock catches up, possibly for
+/// hours); it counts as completely written once herald has seen it unchanged
+/// for the settle time.
+#[derive(Debug, Default)]
+pub struct Skewed(std::collections::HashMap<PathBuf, (SystemTime, u64, SystemTime)>);
+
+impl Skewed {
+    /// When a file modified at `modified` (after `now`) counts as settled.
+    fn ready_at(
+        &mut self,
+        path: &Path,
+        modified: SystemTime,
+        size: u64,
+        now: SystemTime,
+        settle: Duration,
+    ) -> SystemTime {
+        match self.0.get(path) {
+            Some(&(m, s, first)) if m == modified && s == size => first + settle,
+            _ => {
+                tracing::warn!(
+                    file = %path.display(),
+                    "the file's modification time is in the future (the clock of the machine that wrote it runs ahead?); herald reads it once it has stayed unchanged for the settle time"
+                );
+                self.0.insert(path.to_path_buf(), (modified, size, now));
+                now + settle
+            }
+        }
+    }
+}
+
 /// Lists the post files at the top of an account's folder (subfolders hold
-/// outcomes and media).
-pub fn scan(folder: &Path, settle: Duration, now: SystemTime) -> std::io::Result<Scan> {
+/// outcomes and media). A file counts as completely written once it has not
+/// changed for `settle`; `skewed` remembers files dated in the future.
+pub fn scan(folder: &Path, settle: Duration, now: SystemTime, skewed: &mut Skewed) -> std::io::Result<Scan> {
     let mut scan = Scan::default();
+    let mut ahead = std::collections::HashSet::new();
     for entry in std::fs::read_dir(folder)? {
         let entry = entry?;
         let Ok(name) = entry.file_name().into_string() else {
@@ -97,7 +134,12 @@ pub fn scan(folder: &Path, settle: Duration, now: SystemTime) -> std::io::Result
             continue;
         }
         let modified = meta.modified()?;
-        let ready_at = modified + settle;
+        let ready_at = if modified > now {
+            ahead.insert(entry.path());
+            skewed.ready_at(&entry.path(), modified, meta.len(), now, settle)
+        } else {
+            modified + settle
+        };
         if ready_at > now {
             scan.wake = Some(scan.wake.map_or(ready_at, |w| w.min(ready_at)));
             scan.unsettled.push(name);
@@ -110,6 +152,10 @@ pub fn scan(folder: &Path, settle: Duration, now: SystemTime) -> std::io::Result
             size: meta.len(),
         });
     }
+    // Forget this folder's files that are gone or no longer ahead.
+    skewed
+        .0
+        .retain(|path, _| path.parent() != Some(folder) || ahead.contains(path));
     scan.ready.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(scan)
 }
@@ -352,14 +398,67 @@ mod tests {
     fn a_file_changed_just_now_is_not_settled() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.json"), "{}").unwrap();
-        let now = SystemTime::now();
-        let s = scan(dir.path(), Duration::from_secs(2), now).unwrap();
+        let now = std::fs::metadata(dir.path().join("a.json"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        let mut skewed = Skewed::default();
+        let s = scan(dir.path(), Duration::from_secs(2), now, &mut skewed).unwrap();
         assert!(s.ready.is_empty());
         assert_eq!(s.unsettled, vec!["a.json".to_string()]);
-        assert!(s.wake.is_some());
-        let s = scan(dir.path(), Duration::from_secs(2), now + Duration::from_secs(3)).unwrap();
+        assert_eq!(s.wake, Some(now + Duration::from_secs(2)));
+        let s = scan(
+            dir.path(),
+            Duration::from_secs(2),
+            now + Duration::from_secs(3),
+            &mut skewed,
+        )
+        .unwrap();
         assert_eq!(s.ready.len(), 1);
         assert!(s.wake.is_none());
+    }
+
+    #[test]
+    fn a_file_dated_in_the_future_is_read_once_it_stops_changing_without_waiting_for_the_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.json");
+        std::fs::write(&path, "{}").unwrap();
+        // Written by a machine whose clock runs five hours ahead.
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let ahead = now + Duration::from_secs(5 * 3600);
+        filetime::set_file_mtime(&path, filetime::FileTime::from_system_time(ahead)).unwrap();
+        let settle = Duration::from_secs(2);
+        let mut skewed = Skewed::default();
+        let s = scan(dir.path(), settle, now, &mut skewed).unwrap();
+        assert!(s.ready.is_empty(), "not yet seen unchanged for the settle time");
+        assert_eq!(
+            s.wake,
+            Some(now + settle),
+            "wakes after the settle time, not in five hours"
+        );
+        // Unchanged one settle time later: ready, although still "in the future".
+        let s = scan(dir.path(), settle, now + Duration::from_secs(3), &mut skewed).unwrap();
+        assert_eq!(s.ready.len(), 1);
+        assert!(s.wake.is_none());
+
+        // Changed again (still dated ahead): the settle time starts over.
+        std::fs::write(&path, "{\"text\": 1}").unwrap();
+        filetime::set_file_mtime(
+            &path,
+            filetime::FileTime::from_system_time(ahead + Duration::from_secs(1)),
+        )
+        .unwrap();
+        let later = now + Duration::from_secs(10);
+        let s = scan(dir.path(), settle, later, &mut skewed).unwrap();
+        assert!(s.ready.is_empty());
+        assert_eq!(s.wake, Some(later + settle));
+        let s = scan(dir.path(), settle, later + settle, &mut skewed).unwrap();
+        assert_eq!(s.ready.len(), 1);
+
+        // A removed file is forgotten.
+        std::fs::remove_file(&path).unwrap();
+        scan(dir.path(), settle, later + settle, &mut skewed).unwrap();
+        assert!(skewed.0.is_empty());
     }
 
     #[test]

@@ -314,6 +314,59 @@ fn parse_json(text: &str, folder: &Path, tz: Tz) -> Result<Post, PostError> {
     build(raw, None, folder, tz, &locate)
 }
 
+/// How deep a post's front matter may nest lists and maps. A post's
+/// settings need two levels (`media:` holding `- file: …`); the bound keeps
+/// a hostile or broken file (`[[[[…` 100,000 deep) from costing the YAML
+/// parser time that grows with the square of its depth.
+const MAX_NESTING: usize = 32;
+
+/// Refuses front matter nested deeper than [`MAX_NESTING`], naming where,
+/// before the YAML parser sees it. Counts flow brackets (`[`, `{`) outside
+/// quotes and comments, and block nesting by indentation and `- ` chains.
+fn check_nesting(yaml: &str) -> Result<(), PostError> {
+    let too_deep = |line: usize, column: usize| {
+        PostError::at(
+            Some(Position { line: line + 2, column }),
+            format!(
+                "the front matter nests lists or settings more than {MAX_NESTING} levels deep here. A post's settings need at most two levels (for example \"labels: [PR, 広告]\" or a media list); remove the extra brackets or indentation."
+            ),
+        )
+    };
+    let mut flow = 0usize;
+    for (n, line) in yaml.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let mut dashes = 0;
+        let mut rest = &line[indent..];
+        while let Some(r) = rest.strip_prefix("- ") {
+            dashes += 1;
+            rest = r.trim_start_matches(' ');
+        }
+        if indent / 2 + dashes > MAX_NESTING * 2 {
+            return Err(too_deep(n, indent + 1));
+        }
+        let mut quote: Option<char> = None;
+        let mut previous = ' ';
+        for (column, c) in line.chars().enumerate() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') if previous.is_whitespace() => break,
+                (None, '[' | '{') => {
+                    flow += 1;
+                    if flow > MAX_NESTING {
+                        return Err(too_deep(n, column + 1));
+                    }
+                }
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    Ok(())
+}
+
 /// Splits a Markdown post into its front matter (YAML between `---` lines)
 /// and body; the body's `---` lines separate the parts of a thread.
 fn parse_markdown(text: &str, folder: &Path, tz: Tz) -> Result<Post, PostError> {
@@ -360,6 +413,7 @@ fn parse_markdown(text: &str, folder: &Path, tz: Tz) -> Result<Post, PostError> 
             max_lateness: None,
         }
     } else {
+        check_nesting(&yaml)?;
         serde_yaml_ng::from_str(&yaml).map_err(|e| {
             let position = e.location().map(|l| Position {
                 line: l.line() + 1,
@@ -586,6 +640,31 @@ fn resolve_media(raw: RawMedia, folder: &Path) -> Result<Media, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn front_matter_nested_100000_deep_is_refused_at_once_with_its_place() {
+        let folder = std::path::Path::new("/nonexistent");
+        for (deep, line) in [
+            (format!("---\nlabels: {}\n---\ntext\n", "[".repeat(100_000)), 2),
+            (
+                format!(
+                    "---\nlabels: {}a{}\n---\ntext\n",
+                    "{x: ".repeat(50_000),
+                    "}".repeat(50_000)
+                ),
+                2,
+            ),
+            (format!("---\nlabels:\n{}x\n---\ntext\n", "- ".repeat(100_000)), 3),
+        ] {
+            let e = parse(deep.as_bytes(), Format::Markdown, folder, chrono_tz::Asia::Tokyo).unwrap_err();
+            assert!(e.message.contains("more than 32 levels"), "{}", e.message);
+            assert_eq!(e.position.map(|p| p.line), Some(line));
+        }
+        // Brackets inside quotes or comments are text, and normal settings pass.
+        let fine = "---\nlabels: [\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\", b] # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n---\ntext\n";
+        let post = parse(fine.as_bytes(), Format::Markdown, folder, chrono_tz::Asia::Tokyo).unwrap();
+        assert_eq!(post.labels.len(), 2);
+    }
+
     use super::*;
     use chrono_tz::Asia::Tokyo;
 

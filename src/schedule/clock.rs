@@ -45,6 +45,26 @@ impl Clock for SystemClock {
     }
 }
 
+/// The environment variable that sets the instant a command-line run takes
+/// as "now" (RFC 3339) wherever it has no daemon to ask: an admin command
+/// run on the store itself, `herald check` without `--now`, a relative time
+/// like `--since 24h`. For drills and for tests whose daemon runs on a clock
+/// of their own; unset, it is the wall clock. A daemon never reads it.
+pub const NOW_VAR: &str = "HERALD_NOW";
+
+/// "Now" for a command-line run: `$HERALD_NOW` if set, else the wall clock.
+pub fn command_line_now() -> Result<DateTime<Utc>, String> {
+    match std::env::var(NOW_VAR) {
+        Err(std::env::VarError::NotPresent) => Ok(Utc::now()),
+        Ok(text) => DateTime::parse_from_rfc3339(text.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                format!("${NOW_VAR} is \"{text}\", not an RFC 3339 instant ({e}): write it like 2026-12-01T09:00:00+09:00, or unset it to use the clock")
+            }),
+        Err(e) => Err(format!("${NOW_VAR}: {e}; unset it to use the clock")),
+    }
+}
+
 /// A clock that moves only when a test moves it.
 #[derive(Debug, Clone)]
 pub struct ManualClock {

@@ -75,6 +75,12 @@ pub struct Attempt {
     pub finished_at: Option<DateTime<Utc>>,
     /// What the platform answered, in words; None while the outcome is unknown.
     pub outcome: Option<String>,
+    /// The newest remote id herald had recorded for the account when this
+    /// attempt started: a post this attempt made is newer, so looking for
+    /// it later reads the account's posts after this id (X's `since_id`)
+    /// rather than after a clock reading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_id: Option<String>,
 }
 
 /// An attached file, as the post file names it.

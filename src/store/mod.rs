@@ -41,6 +41,11 @@ pub struct AccountRecord {
     pub v: u32,
     /// When the account last published, for pacing.
     pub last_published: Option<DateTime<Utc>>,
+    /// The remote id of the account's newest post herald made (where the
+    /// platform's ids grow with time, as X's do): where a later search for
+    /// a post whose outcome was unknown starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_remote_id: Option<String>,
 }
 
 /// Where a recurring post is in its schedule.
@@ -197,6 +202,17 @@ impl Store {
         Ok(out)
     }
 
+    /// One account's deliveries in `state`: only those are read from the table.
+    pub fn deliveries_in(&self, account: &str, state: State) -> Result<Vec<Delivery>, StoreError> {
+        let ids: Vec<std::sync::Arc<str>> = self.with_index(|ix| {
+            ix.of_account(account)
+                .filter(|h| h.state == state)
+                .map(|h| h.id.clone())
+                .collect()
+        })?;
+        self.deliveries_by_id(ids.iter().map(|id| &**id))
+    }
+
     /// The deliveries whose heads match `keep`, read from the table.
     pub fn deliveries_where(&self, keep: impl Fn(&Head) -> bool) -> Result<Vec<Delivery>, StoreError> {
         let ids: Vec<std::sync::Arc<str>> =
@@ -226,6 +242,7 @@ impl Store {
         Ok(Self::read(&self.accounts, &key(&[account]))?.unwrap_or(AccountRecord {
             v: 1,
             last_published: None,
+            last_remote_id: None,
         }))
     }
 

@@ -7,7 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use herald::daemon::Daemon;
-use herald::store::{Delivery, Store, StoreError};
+use herald::schedule::Clock;
+use herald::store::{Delivery, Store};
 
 use crate::common::Env;
 
@@ -67,7 +68,7 @@ impl Drop for Running {
 /// Waits (in real time, bounded) until `cond` holds: the daemon works on its
 /// own threads, so the test has to look again.
 pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..400 {
+    for _ in 0..1600 {
         if cond() {
             return;
         }
@@ -101,7 +102,10 @@ pub fn herald_cmd(env: &Env, args: &[&str]) -> Command {
     c.args(args)
         .arg("--config")
         .arg(&env.config.path)
-        .env("HERALD_LOG", "warn");
+        .env("HERALD_LOG", "warn")
+        // Without a daemon the command works on the store itself: on the
+        // test's clock, like the daemon, not on today's date.
+        .env(herald::schedule::clock::NOW_VAR, env.clock.now().to_rfc3339());
     c
 }
 
@@ -118,14 +122,7 @@ pub fn herald(env: &Env, args: &[&str]) -> Out {
 /// Opens the store, waiting (bounded) while a store this process just
 /// dropped is still held by sled's background thread.
 pub fn store(env: &Env) -> Store {
-    for _ in 0..200 {
-        match Store::open(&env.config.store_path()) {
-            Ok(s) => return s,
-            Err(StoreError::Locked { .. }) => std::thread::sleep(Duration::from_millis(25)),
-            Err(e) => panic!("store: {e}"),
-        }
-    }
-    panic!("the store stayed locked");
+    env.store()
 }
 
 /// Every delivery, sorted like `Env::deliveries`.

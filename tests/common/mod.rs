@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use herald::config::Config;
 use herald::daemon::Daemon;
 use herald::platform::Platform;
-use herald::schedule::ManualClock;
+use herald::schedule::{Clock, ManualClock};
 use herald::store::{Delivery, Store};
 
 mod skip;
@@ -92,18 +92,24 @@ impl Env {
         self.folder(account).join(rel)
     }
 
-    /// Drops a complete post file: written, then dated back past the settle time.
+    /// Drops a complete post file: written under a dotfile name (which
+    /// herald ignores), dated back past the settle time, then renamed into
+    /// place, so that a running daemon never sees it half-written — not even
+    /// when the test's wall clock is shifted (`.ci/shifted-dates`) and the
+    /// file system's own times make every new file look long settled.
     pub fn drop_post(&self, account: &str, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
         let path = self.path(account, name);
-        std::fs::write(&path, content).unwrap();
-        settle(&path);
+        let partial = self.path(account, &format!(".{name}.dropping"));
+        std::fs::write(&partial, content).unwrap();
+        settle(&partial);
+        std::fs::rename(&partial, &path).unwrap();
         path
     }
 
     /// Opens the daemon, waiting (bounded) while a store a previous daemon of
     /// this test just dropped is still locked by sled's background thread.
     pub fn daemon(&self) -> Daemon {
-        for _ in 0..200 {
+        for _ in 0..400 {
             match Daemon::open(self.config.clone(), Arc::new(self.clock.clone())) {
                 Ok(d) => return d,
                 Err(e) if matches!(e.downcast_ref(), Some(herald::store::StoreError::Locked { .. })) => {
@@ -135,10 +141,24 @@ impl Env {
 
     /// Every delivery (opens the store: only while no daemon runs).
     pub fn deliveries(&self) -> Vec<Delivery> {
-        let store = Store::open(&self.config.store_path()).expect("store");
+        let store = self.store();
         let mut d = store.deliveries().unwrap();
         d.sort_by_key(|d| (d.account.clone(), d.due, d.id.clone()));
         d
+    }
+
+    /// Opens the store (only while no daemon runs), waiting (bounded) while a
+    /// daemon this test just dropped still holds it through sled's
+    /// background thread.
+    pub fn store(&self) -> Store {
+        for _ in 0..400 {
+            match Store::open(&self.config.store_path()) {
+                Ok(s) => return s,
+                Err(herald::store::StoreError::Locked { .. }) => std::thread::sleep(Duration::from_millis(25)),
+                Err(e) => panic!("store: {e}"),
+            }
+        }
+        panic!("the store stayed locked");
     }
 
     pub fn delivery_of(&self, file: &str) -> Vec<Delivery> {
@@ -162,6 +182,8 @@ impl Env {
             .arg("--config")
             .arg(&self.config.path)
             .args(args)
+            // The test's clock, not today's date (see admin_harness::herald_cmd).
+            .env(herald::schedule::clock::NOW_VAR, self.clock.now().to_rfc3339())
             .output()
             .expect("herald runs");
         (
@@ -176,7 +198,9 @@ impl Env {
     }
 }
 
-/// Dates a file back so it counts as completely written.
+/// Dates a file back so it counts as completely written. Against the wall
+/// clock, not the test's: herald compares a file's modification time (which
+/// the file system takes from the wall clock) with the wall clock.
 pub fn settle(path: &Path) {
     let past = filetime::FileTime::from_system_time(SystemTime::now() - Duration::from_secs(60));
     filetime::set_file_mtime(path, past).unwrap();

@@ -30,12 +30,46 @@ impl Request {
 
     /// The decoded query parameters.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        herald::platform::x::oauth1::parse_form_urlencoded(&self.query).unwrap_or_default()
+        parse_form(&self.query)
     }
 
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query_pairs().into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
+}
+
+/// Decodes `%XX` escapes; None when one is broken. (The fake's own: it
+/// never borrows herald's parsers to read what herald sent.)
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// `application/x-www-form-urlencoded` pairs (also a query string): `+` is
+/// a space; a pair that does not decode is left out.
+pub fn parse_form(s: &str) -> Vec<(String, String)> {
+    s.split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((
+                percent_decode(&k.replace('+', " "))?,
+                percent_decode(&v.replace('+', " "))?,
+            ))
+        })
+        .collect()
 }
 
 /// An answer.

@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod length;
+pub mod oauth1;
 pub mod schema;
 pub mod x;
 

@@ -1,5 +1,5 @@
 //! Validation of JSON bodies against X's OpenAPI description
-//! (`shared/specs/x-api-v2-openapi.json`), for the JSON Schema keywords the
+//! (`tests/data/specs/x-api-v2-openapi.json`, a copy of X's own), for the JSON Schema keywords the
 //! description uses on request bodies: `$ref`, `type`, `properties`,
 //! `required`, `additionalProperties: false`, `enum`, `pattern`,
 //! `min/maxItems`, `min/maxLength`, `minimum/maximum`, `anyOf`, `oneOf`.
@@ -15,9 +15,9 @@ use serde_json::Value;
 pub fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = std::env::var_os("X_OPENAPI")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/specs/x-api-v2-openapi.json"));
+        let path = std::env::var_os("X_OPENAPI").map(PathBuf::from).unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/specs/x-api-v2-openapi.json")
+        });
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("X's OpenAPI description at {}: {e} (set X_OPENAPI)", path.display()));
         serde_json::from_str(&text).expect("the OpenAPI description is JSON")

@@ -47,7 +47,7 @@ pub async fn news_on_x() -> (Env, x::FakeX, String) {
 /// fake, with a short timeout so injected delays cost little.
 pub fn x_env(fake_base: &str, accounts: &str) -> Env {
     let text = format!(
-        "[platforms.x]\napi_base = \"{fake_base}\"\ncredentials_dir = \"credentials\"\ntimeout = \"700ms\"\nmax_poll_wait = \"10ms\"\n{accounts}"
+        "[platforms.x]\napi_base = \"{fake_base}\"\ncredentials_dir = \"credentials\"\ntimeout = \"700ms\"\nmax_poll_wait = \"10ms\"\nsettle_wait = \"5ms\"\n{accounts}"
     );
     Env::new(&text)
 }
@@ -97,5 +97,6 @@ pub fn outgoing(account: &str, delivery_id: &str, texts: &[&str]) -> Outgoing {
             .collect(),
         done: vec![],
         unsure_since: None,
+        unsure_after_id: None,
     }
 }

@@ -1,11 +1,16 @@
 //! A faithful fake of X API v2 for what herald uses, on 127.0.0.1 at a
-//! random port. It checks what X checks — OAuth 1.0a signatures (with our
-//! verifier) and bearer tokens, bodies against X's OpenAPI description
-//! (unknown fields are 400), the 280 weighted length, duplicate text per
-//! account, reply targets, media states — and answers with X's statuses,
-//! headers (`x-rate-limit-*`, `x-user-limit-24hour-*`) and bodies. Tests can
-//! inject faults: 5xx, an answer delayed past the client's timeout, a dropped
-//! connection, and an answer lost after the post was made.
+//! random port. It checks what X checks — OAuth 1.0a signatures (with its
+//! own verifier, `fake::oauth1`) and bearer tokens with their scopes, app
+//! permissions and enrolment, bodies against X's OpenAPI description
+//! (unknown fields are 400), the 280 weighted length (its own count,
+//! `fake::length`), duplicate text among the account's recent posts, reply
+//! targets, media states — and answers with X's statuses, headers
+//! (`x-rate-limit-*`, `x-user-limit-24hour-*`, `x-app-limit-24hour-*`) and
+//! problem bodies. Tests can inject faults (5xx, an answer delayed past the
+//! client's timeout, a dropped connection, an answer lost or a 5xx after the
+//! post was made) and switch X's behaviours ([`Quirks`]: the media t.co link
+//! in returned text, reply and timeline lag, a timeline the access level
+//! cannot read, the OpenAPI spelling `referenced_posts`, usage caps).
 #![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
@@ -25,17 +30,25 @@ use super::schema;
 
 /// X's answer to a second post with the same text.
 pub const DUPLICATE_DETAIL: &str = "You are not allowed to create a Tweet with duplicate content.";
-/// X's answer to a post over 280 weighted characters.
-pub const TOO_LONG_DETAIL: &str = "Your Tweet text is too long. For more information on how Twitter determines text length, see https://github.com/twitter/twitter-text.";
+/// X's answer to a post over 280 weighted characters (a 400, as tweepy
+/// users report: "400 Bad Request\nYour Tweet text is too long…").
+pub const TOO_LONG_DETAIL: &str = "Your Tweet text is too long. For more information on how Twitter determines text length see https://github.com/twitter/twitter-text.";
+/// X's answer to a reply whose parent it cannot see (yet).
+pub const NOT_VISIBLE_DETAIL: &str = "You attempted to reply to a Tweet that is deleted or not visible to you.";
 /// X's answer to a used or unknown refresh token.
 pub const INVALID_TOKEN_DESCRIPTION: &str = "Value passed for the token was invalid.";
 /// The OAuth 2.0 client the fake knows (a public client: no secret).
 pub const CLIENT_ID: &str = "herald-test-client";
+/// A confidential OAuth 2.0 client: it authenticates with HTTP Basic.
+pub const CONFIDENTIAL_CLIENT_ID: &str = "herald-confidential-client";
+pub const CONFIDENTIAL_CLIENT_SECRET: &str = "cc-SECRET-7f8e9d";
 
 /// Posts per 15-minute window on POST /2/tweets (X's per-user limit).
 pub const TWEETS_PER_WINDOW: i64 = 100;
 /// Posts per 24 hours per user.
 pub const TWEETS_PER_DAY: i64 = 1667;
+/// Posts per 24 hours per app, all its users together.
+pub const APP_TWEETS_PER_DAY: i64 = 10_000;
 
 /// A fault for the next request to a route.
 #[derive(Debug, Clone)]
@@ -50,6 +63,59 @@ pub enum Fault {
     Drop,
     /// Do the work, then close the connection without answering.
     LoseResponse,
+    /// Do the work, then answer with this 5xx status (X's front end failed
+    /// after the post was made).
+    DoThenStatus(u16),
+}
+
+/// X's behaviours the tests switch on or off; the defaults are what X does.
+#[derive(Debug, Clone)]
+pub struct Quirks {
+    /// A post with media shows its text with the media's t.co link
+    /// appended (and an `entities.urls` entry with a `media_key`).
+    pub media_links: bool,
+    /// A new post is invisible to the next this-many replies to it
+    /// (403 [`NOT_VISIBLE_DETAIL`]): X is eventually consistent.
+    pub reply_blind_for: u32,
+    /// A new post is missing from the next this-many timeline reads.
+    pub timeline_hides_new_for: u32,
+    /// The timeline answers 403 `client-forbidden` (an access level that
+    /// may post but not read).
+    pub timeline_forbidden: bool,
+    /// The timeline answers with the OpenAPI description's spelling
+    /// (`referenced_posts`) instead of the live `referenced_tweets`.
+    pub referenced_posts: bool,
+    /// How far back "duplicate content" looks.
+    pub duplicate_window: TimeDelta,
+    /// Every request answers 429 `usage-capped` for this period ("Monthly",
+    /// "Daily"), with `x-rate-limit-remaining` still high.
+    pub usage_capped: Option<String>,
+}
+
+impl Default for Quirks {
+    fn default() -> Quirks {
+        Quirks {
+            media_links: true,
+            reply_blind_for: 0,
+            timeline_hides_new_for: 0,
+            timeline_forbidden: false,
+            referenced_posts: false,
+            duplicate_window: TimeDelta::hours(24),
+            usage_capped: None,
+        }
+    }
+}
+
+/// What the developer portal says of a user's app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum App {
+    /// Read and write, attached to a Project: X's normal answers.
+    ReadWrite,
+    /// Read-only permissions: writes answer 403 `oauth1-permissions`.
+    ReadOnly,
+    /// Not attached to a Project: every v2 request answers 403
+    /// `client-forbidden` / `client-not-enrolled`.
+    NotEnrolled,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +127,10 @@ pub struct Post {
     pub media_ids: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub deleted: bool,
+    /// Replies refused before this post is visible to them.
+    pub reply_blind: u32,
+    /// Timeline reads that do not show it yet.
+    pub hidden_reads: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +159,8 @@ impl Media {
 pub struct Seen {
     pub method: String,
     pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
     pub status: u16,
     /// The Authorization header, so tests can check what went over the wire.
     pub authorization: String,
@@ -99,14 +171,37 @@ struct User {
     id: String,
     username: String,
     oauth1: Option<oauth1::Credentials>,
+    app: App,
 }
+
+/// What an OAuth 2.0 access token stands for.
+#[derive(Clone)]
+struct Access {
+    user: String,
+    expires: DateTime<Utc>,
+    scopes: Vec<String>,
+    /// An app-only bearer token: no user context.
+    app_only: bool,
+}
+
+/// The scopes a token gets unless a test says otherwise.
+pub const ALL_SCOPES: &[&str] = &[
+    "tweet.read",
+    "tweet.write",
+    "users.read",
+    "offline.access",
+    "media.write",
+];
 
 struct State {
     clock: Arc<dyn Clock>,
     port: u16,
     users: Vec<User>,
-    access: HashMap<String, (String, DateTime<Utc>)>,
-    refresh: HashMap<String, String>,
+    access: HashMap<String, Access>,
+    refresh: HashMap<String, (String, Vec<String>)>,
+    quirks: Quirks,
+    /// The app's posts left today and when that resets (`x-app-limit-24hour-*`).
+    app_daily: Option<(i64, DateTime<Utc>)>,
     codes: HashMap<String, (String, String, String)>,
     posts: Vec<Post>,
     media: HashMap<String, Media>,
@@ -119,6 +214,8 @@ struct State {
     nonces: HashSet<String>,
     seen: Vec<Seen>,
     token_requests: usize,
+    /// Token requests a confidential client authenticated with HTTP Basic.
+    basic_token_requests: usize,
     processing_polls: u32,
     fail_processing: bool,
     issued: u64,
@@ -200,6 +297,8 @@ impl FakeX {
             users: Vec::new(),
             access: HashMap::new(),
             refresh: HashMap::new(),
+            quirks: Quirks::default(),
+            app_daily: None,
             codes: HashMap::new(),
             posts: Vec::new(),
             media: HashMap::new(),
@@ -211,6 +310,7 @@ impl FakeX {
             nonces: HashSet::new(),
             seen: Vec::new(),
             token_requests: 0,
+            basic_token_requests: 0,
             processing_polls: 2,
             fail_processing: false,
             issued: 0,
@@ -236,6 +336,7 @@ impl FakeX {
             id: id.clone(),
             username: username.to_string(),
             oauth1,
+            app: App::ReadWrite,
         });
         id
     }
@@ -260,9 +361,15 @@ impl FakeX {
     /// A user authorized with OAuth 2.0; returns its id and the credentials
     /// file's JSON (an access token valid two hours on the fake's clock).
     pub fn add_oauth2_user(&self, username: &str) -> (String, Value) {
+        self.add_oauth2_user_with_scopes(username, ALL_SCOPES)
+    }
+
+    /// As [`FakeX::add_oauth2_user`], with the token granted only `scopes`.
+    pub fn add_oauth2_user_with_scopes(&self, username: &str, scopes: &[&str]) -> (String, Value) {
         let id = self.add_user(username, None);
         let mut s = self.lock();
-        let (access, refresh, expires) = issue(&mut s, &id);
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        let (access, refresh, expires) = issue(&mut s, &id, &scopes);
         let file = json!({"oauth2": {
             "client_id": CLIENT_ID,
             "access_token": access,
@@ -292,9 +399,64 @@ impl FakeX {
     pub fn expire_access_tokens(&self) {
         let mut s = self.lock();
         let past = s.clock.now() - TimeDelta::seconds(1);
-        for (_, exp) in s.access.values_mut() {
-            *exp = past;
+        for a in s.access.values_mut() {
+            a.expires = past;
         }
+    }
+
+    /// An app-only bearer token (OAuth 2.0 Application-Only, no user
+    /// context) for the app of `user_id`, as the developer portal shows it.
+    pub fn app_only_token(&self, user_id: &str) -> String {
+        let mut s = self.lock();
+        s.issued += 1;
+        let token = format!("AAAAAAAAAAAAAAAAAAAAA-app-{}", s.issued);
+        let expires = s.clock.now() + TimeDelta::days(365);
+        s.access.insert(
+            token.clone(),
+            Access {
+                user: user_id.to_string(),
+                expires,
+                scopes: Vec::new(),
+                app_only: true,
+            },
+        );
+        token
+    }
+
+    /// Makes a post visible to the next `n`-th reply only (0: at once).
+    pub fn set_reply_blind(&self, post_id: &str, n: u32) {
+        let mut s = self.lock();
+        if let Some(p) = s.posts.iter_mut().find(|p| p.id == post_id) {
+            p.reply_blind = n;
+        }
+    }
+
+    /// Changes what X's behaviours are for the rest of the test.
+    pub fn set_quirks(&self, change: impl FnOnce(&mut Quirks)) {
+        change(&mut self.lock().quirks);
+    }
+
+    /// Sets the permissions and enrolment of a user's app.
+    pub fn set_app(&self, user_id: &str, app: App) {
+        let mut s = self.lock();
+        if let Some(u) = s.users.iter_mut().find(|u| u.id == user_id) {
+            u.app = app;
+        }
+    }
+
+    /// Sets how many posts the app (every user) has left today: the
+    /// `x-app-limit-24hour-*` headers, reset at `reset`.
+    pub fn set_app_daily_remaining(&self, left: i64, reset: DateTime<Utc>) {
+        self.lock().app_daily = Some((left, reset));
+    }
+
+    /// How many times `route` was asked by anyone (e.g. "POST /2/media/upload").
+    pub fn requests_to(&self, route: &str) -> usize {
+        self.lock()
+            .seen
+            .iter()
+            .filter(|r| route_of(&r.method, &r.path) == route)
+            .count()
     }
 
     /// The next request to `route` (e.g. "POST /2/tweets") meets `fault`.
@@ -359,9 +521,14 @@ impl FakeX {
     pub fn token_requests(&self) -> usize {
         self.lock().token_requests
     }
+
+    /// Token requests a confidential client made with HTTP Basic.
+    pub fn basic_token_requests(&self) -> usize {
+        self.lock().basic_token_requests
+    }
 }
 
-fn issue(s: &mut State, user: &str) -> (String, String, DateTime<Utc>) {
+fn issue(s: &mut State, user: &str, scopes: &[String]) -> (String, String, DateTime<Utc>) {
     s.issued += 1;
     let n = s.issued;
     let access = format!(
@@ -373,8 +540,16 @@ fn issue(s: &mut State, user: &str) -> (String, String, DateTime<Utc>) {
         URL_SAFE_NO_PAD.encode(Sha256::digest(format!("r{n}{user}")))
     );
     let expires = s.clock.now() + TimeDelta::hours(2);
-    s.access.insert(access.clone(), (user.to_string(), expires));
-    s.refresh.insert(refresh.clone(), user.to_string());
+    s.access.insert(
+        access.clone(),
+        Access {
+            user: user.to_string(),
+            expires,
+            scopes: scopes.to_vec(),
+            app_only: false,
+        },
+    );
+    s.refresh.insert(refresh.clone(), (user.to_string(), scopes.to_vec()));
     (access, refresh, expires)
 }
 
@@ -390,6 +565,7 @@ fn handle(state: &Arc<Mutex<State>>, req: Request) -> Reply {
     s.seen.push(Seen {
         method: req.method.clone(),
         path: req.path.clone(),
+        query: req.query.clone(),
         status,
         authorization,
         body: String::from_utf8_lossy(&req.body).into_owned(),
@@ -428,28 +604,51 @@ fn answer(s: &mut State, route: &str, req: &Request) -> Reply {
     } else {
         match authenticate(s, req) {
             Err(r) => r,
-            Ok(user) => limited(s, route, &user, req),
+            Ok(caller) => match permitted(s, route, &caller) {
+                Err(r) => r,
+                Ok(()) => limited(s, route, &caller.user, req),
+            },
         }
     };
     match fault {
         Some(Fault::Delay(wait)) => Reply::After(wait, response),
         Some(Fault::LoseResponse) => Reply::Drop,
+        Some(Fault::DoThenStatus(code)) => Reply::Send(problem(code, "Service Unavailable", "Service Unavailable")),
         _ => Reply::Send(response),
     }
 }
 
+/// Who a request acts for, and with what rights.
+struct Caller {
+    user: String,
+    /// An OAuth 2.0 token's scopes; None under OAuth 1.0a (the app's
+    /// permissions decide).
+    scopes: Option<Vec<String>>,
+    app_only: bool,
+}
+
 /// Who the request acts for, from its OAuth 1.0a signature or bearer token.
-fn authenticate(s: &mut State, req: &Request) -> Result<String, Response> {
+fn authenticate(s: &mut State, req: &Request) -> Result<Caller, Response> {
     let header = req.header("authorization").ok_or_else(unauthorized)?;
     if let Some(token) = header.strip_prefix("Bearer ") {
-        let (user, expires) = s.access.get(token).cloned().ok_or_else(unauthorized)?;
-        if expires <= s.clock.now() {
+        let access = s.access.get(token).cloned().ok_or_else(unauthorized)?;
+        if access.expires <= s.clock.now() {
             return Err(unauthorized());
         }
-        return Ok(user);
+        return Ok(Caller {
+            user: access.user,
+            scopes: Some(access.scopes),
+            app_only: access.app_only,
+        });
     }
-    let params = oauth1::parse_authorization_header(header).map_err(|_| unauthorized())?;
+    let params = super::oauth1::header_params(header).ok_or_else(unauthorized)?;
     let get = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    if get("oauth_signature_method").as_deref() != Some("HMAC-SHA1")
+        || get("oauth_version").is_some_and(|v| v != "1.0")
+        || get("oauth_nonce").is_none()
+    {
+        return Err(unauthorized());
+    }
     let key = get("oauth_consumer_key").unwrap_or_default();
     let token = get("oauth_token").unwrap_or_default();
     let user = s
@@ -471,21 +670,119 @@ fn authenticate(s: &mut State, req: &Request) -> Result<String, Response> {
         .header("content-type")
         .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
     {
-        oauth1::parse_form_urlencoded(&String::from_utf8_lossy(&req.body)).map_err(|_| unauthorized())?
+        String::from_utf8_lossy(&req.body).into_owned()
     } else {
-        Vec::new()
+        String::new()
     };
-    oauth1::verify(&creds, &req.method, &url, &form, header).map_err(|_| unauthorized())?;
+    let expected = super::oauth1::expected_signature(
+        &req.method,
+        &url,
+        &form,
+        &params,
+        &creds.consumer_secret,
+        &creds.token_secret,
+    );
+    if get("oauth_signature").as_deref() != Some(expected.as_str()) {
+        return Err(unauthorized());
+    }
     // X refuses timestamps far from its clock and replayed nonces.
     let ts: i64 = get("oauth_timestamp").and_then(|t| t.parse().ok()).unwrap_or(0);
-    if (ts - oauth1::unix_timestamp() as i64).abs() > 300 {
+    if (ts - Utc::now().timestamp()).abs() > 300 {
         return Err(unauthorized());
     }
     let nonce = get("oauth_nonce").unwrap_or_default();
     if !s.nonces.insert(format!("{ts}:{nonce}")) {
         return Err(unauthorized());
     }
-    Ok(user.id.clone())
+    Ok(Caller {
+        user: user.id.clone(),
+        scopes: None,
+        app_only: false,
+    })
+}
+
+/// X's 403 for an app not attached to a Project (or whose access level
+/// does not include the endpoint).
+fn client_forbidden() -> Response {
+    Response::problem(
+        403,
+        &json!({
+            "client_id": "28391634",
+            "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a Twitter developer App that is attached to a Project. You can create a project via the developer portal.",
+            "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+            "title": "Client Forbidden",
+            "required_enrollment": "Appropriate Level of API Access",
+            "reason": "client-not-enrolled",
+            "type": "https://api.twitter.com/2/problems/client-forbidden"
+        }),
+    )
+}
+
+/// What X refuses before it looks at the request: the app's enrolment and
+/// permissions, the kind of token, its scopes, the project's usage cap.
+fn permitted(s: &State, route: &str, caller: &Caller) -> Result<(), Response> {
+    let app = s
+        .users
+        .iter()
+        .find(|u| u.id == caller.user)
+        .map_or(App::ReadWrite, |u| u.app);
+    if app == App::NotEnrolled || (route == "GET /2/users/:id/tweets" && s.quirks.timeline_forbidden) {
+        return Err(client_forbidden());
+    }
+    if let Some(period) = &s.quirks.usage_capped {
+        let reset = epoch(s.clock.now() + TimeDelta::minutes(15));
+        return Err(Response::problem(
+            429,
+            &json!({
+                "account_id": 1_700_000_001u64,
+                "product_name": "standard-basic",
+                "title": "UsageCapExceeded",
+                "period": period,
+                "scope": "Product",
+                "detail": format!("Usage cap exceeded: {period} product cap"),
+                "type": "https://api.twitter.com/2/problems/usage-capped"
+            }),
+        )
+        .with_header("x-rate-limit-limit", 100)
+        .with_header("x-rate-limit-remaining", 99)
+        .with_header("x-rate-limit-reset", reset));
+    }
+    let writes = !route.starts_with("GET ");
+    if caller.app_only && (writes || route == "GET /2/users/me") {
+        return Err(Response::problem(
+            403,
+            &json!({
+                "title": "Unsupported Authentication",
+                "detail": "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+                "type": "https://api.twitter.com/2/problems/unsupported-authentication",
+                "status": 403
+            }),
+        ));
+    }
+    if app == App::ReadOnly && writes && caller.scopes.is_none() {
+        return Err(Response::problem(
+            403,
+            &json!({
+                "title": "Forbidden",
+                "status": 403,
+                "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.",
+                "type": "https://api.twitter.com/2/problems/oauth1-permissions"
+            }),
+        ));
+    }
+    if let Some(scopes) = &caller.scopes {
+        let needed: &[&str] = match route {
+            "POST /2/tweets" | "DELETE /2/tweets/:id" => &["tweet.read", "tweet.write", "users.read"],
+            r if r.contains("/2/media/") || r.ends_with("/2/media/upload") => &["media.write"],
+            "GET /2/users/me" => &["tweet.read", "users.read"],
+            "GET /2/users/:id/tweets" => &["tweet.read", "users.read"],
+            _ => &[],
+        };
+        if needed.iter().any(|n| !scopes.iter().any(|s| s == n)) {
+            return Err(problem(403, "Forbidden", "Forbidden"));
+        }
+    }
+    Ok(())
 }
 
 fn epoch(t: DateTime<Utc>) -> i64 {
@@ -525,29 +822,56 @@ fn limited(s: &mut State, route: &str, user: &str, req: &Request) -> Response {
     } else {
         (0, now)
     };
-    let with_headers = |r: Response, left: i64, day_left: i64| {
-        let r = r
+    // The app's own 24-hour limit on posts, shared by all its users.
+    let app = if daily {
+        s.app_daily.map(|(left, reset)| {
+            if reset <= now {
+                (APP_TWEETS_PER_DAY, now + TimeDelta::hours(24))
+            } else {
+                (left, reset)
+            }
+        })
+    } else {
+        None
+    };
+    let with_headers = |r: Response, left: i64, day_left: i64, app_left: i64| {
+        let mut r = r
             .with_header("x-rate-limit-limit", limit)
             .with_header("x-rate-limit-remaining", left.max(0))
             .with_header("x-rate-limit-reset", epoch(reset));
         if daily {
-            r.with_header("x-user-limit-24hour-limit", TWEETS_PER_DAY)
+            r = r
+                .with_header("x-user-limit-24hour-limit", TWEETS_PER_DAY)
                 .with_header("x-user-limit-24hour-remaining", day_left.max(0))
-                .with_header("x-user-limit-24hour-reset", epoch(day_reset))
-        } else {
-            r
+                .with_header("x-user-limit-24hour-reset", epoch(day_reset));
         }
+        if let Some((_, app_reset)) = app {
+            r = r
+                .with_header("x-app-limit-24hour-limit", APP_TWEETS_PER_DAY)
+                .with_header("x-app-limit-24hour-remaining", app_left.max(0))
+                .with_header("x-app-limit-24hour-reset", epoch(app_reset));
+        }
+        r
     };
-    if left <= 0 || (daily && day_left <= 0) {
-        return with_headers(problem(429, "Too Many Requests", "Too Many Requests"), left, day_left);
+    let app_left = app.map_or(1, |(left, _)| left);
+    if left <= 0 || (daily && day_left <= 0) || app_left <= 0 {
+        return with_headers(
+            problem(429, "Too Many Requests", "Too Many Requests"),
+            left,
+            day_left,
+            app_left,
+        );
     }
     let key = (user.to_string(), route.to_string());
     s.windows.get_mut(&key).expect("inserted").0 -= 1;
     if daily {
         s.daily.get_mut(user).expect("inserted").0 -= 1;
     }
+    if let Some((left, reset)) = app {
+        s.app_daily = Some((left - 1, reset));
+    }
     let r = route_request(s, route, user, req);
-    with_headers(r, left - 1, day_left - 1)
+    with_headers(r, left - 1, day_left - 1, app_left - 1)
 }
 
 fn json_body(req: &Request, path: &str, method: &str) -> Result<Value, Response> {
@@ -610,9 +934,9 @@ fn create_post(s: &mut State, user: &str, req: &Request) -> Result<Response, Res
     if text.is_empty() && media_ids.is_empty() {
         return Err(invalid_request(&["text: Post text or media is required.".into()]));
     }
-    let measured = herald::platform::x::length::weighted_length(&text);
-    if measured.weighted > herald::platform::x::length::X_MAX_WEIGHTED_LENGTH {
-        return Err(problem(403, "Forbidden", TOO_LONG_DETAIL));
+    // The fake's own count (`fake::length`), never herald's.
+    if super::length::weighted_length(&text) > super::length::LIMIT {
+        return Err(problem(400, "Bad Request", TOO_LONG_DETAIL));
     }
     for id in &media_ids {
         match s.media.get(id) {
@@ -626,19 +950,27 @@ fn create_post(s: &mut State, user: &str, req: &Request) -> Result<Response, Res
     }
     let in_reply_to = body["reply"]["in_reply_to_tweet_id"].as_str().map(String::from);
     if let Some(target) = &in_reply_to {
-        if !s.posts.iter().any(|p| &p.id == target && !p.deleted) {
-            return Err(problem(
-                403,
-                "Forbidden",
-                "You attempted to reply to a Tweet that is deleted or not visible to you.",
-            ));
+        match s.posts.iter_mut().find(|p| &p.id == target && !p.deleted) {
+            None => return Err(problem(403, "Forbidden", NOT_VISIBLE_DETAIL)),
+            // X is eventually consistent: a post just made is not yet
+            // visible to a reply.
+            Some(parent) if parent.reply_blind > 0 => {
+                parent.reply_blind -= 1;
+                return Err(problem(403, "Forbidden", NOT_VISIBLE_DETAIL));
+            }
+            Some(_) => {}
         }
     }
-    if s.posts.iter().any(|p| p.author == user && !p.deleted && p.text == text) {
+    // "Duplicate content" looks at the account's recent posts, not forever.
+    let recent = s.clock.now() - s.quirks.duplicate_window;
+    if s.posts
+        .iter()
+        .any(|p| p.author == user && !p.deleted && p.text == text && p.created_at >= recent)
+    {
         return Err(problem(403, "Forbidden", DUPLICATE_DETAIL));
     }
     let id = next_id(s);
-    s.posts.push(Post {
+    let post = Post {
         id: id.clone(),
         author: user.to_string(),
         text: text.clone(),
@@ -646,28 +978,89 @@ fn create_post(s: &mut State, user: &str, req: &Request) -> Result<Response, Res
         media_ids,
         created_at: s.clock.now(),
         deleted: false,
-    });
+        reply_blind: s.quirks.reply_blind_for,
+        hidden_reads: s.quirks.timeline_hides_new_for,
+    };
+    let shown = shown_text(s, &post);
+    s.posts.push(post);
     Ok(Response::json(
         201,
-        &json!({"data": {"id": id, "text": display_text(&text), "edit_history_post_ids": [id]}}),
+        &json!({"data": {"id": id, "text": shown, "edit_history_post_ids": [id]}}),
     ))
+}
+
+/// The t.co link X gives a post's media (one for all of them), and the
+/// `entities.urls` entry that says so.
+fn media_link(s: &State, p: &Post) -> Option<(String, Value)> {
+    let first = p.media_ids.first()?;
+    let username = s
+        .users
+        .iter()
+        .find(|u| u.id == p.author)
+        .map_or("i", |u| u.username.as_str());
+    let slug = URL_SAFE_NO_PAD.encode(Sha256::digest(format!("media {}", p.id).as_bytes()));
+    let url = format!("https://t.co/{}", &slug[..10]);
+    let key = match s.media.get(first).map(|m| m.category.as_str()) {
+        Some("tweet_image") => format!("3_{first}"),
+        _ => format!("7_{first}"),
+    };
+    let entity = json!({
+        "url": url,
+        "expanded_url": format!("https://x.com/{username}/status/{}/photo/1", p.id),
+        "display_url": format!("pic.x.com/{}", &slug[..10]),
+        "media_key": key
+    });
+    Some((url, entity))
+}
+
+/// A post's text as X shows it: [`display_text`], plus the media's t.co
+/// link when the post has media (and the quirk is on).
+fn shown_text(s: &State, p: &Post) -> String {
+    let text = display_text(&p.text);
+    match media_link(s, p).filter(|_| s.quirks.media_links) {
+        Some((url, _)) if text.is_empty() => url,
+        Some((url, _)) => format!("{text} {url}"),
+        None => text,
+    }
 }
 
 /// A post's text as X's API shows it: NFC, every URL a t.co link, and `&`,
 /// `<`, `>` escaped as HTML entities.
 pub fn display_text(text: &str) -> String {
+    displayed(text).0
+}
+
+/// The `entities.urls` entries of the URLs a text contains, as X gives them.
+fn display_entities(text: &str) -> Vec<Value> {
+    displayed(text).1
+}
+
+/// A text as X shows it, and the entities of its t.co links (start and end
+/// in characters of the shown text).
+fn displayed(text: &str) -> (String, Vec<Value>) {
     let escape = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    let measured = herald::platform::x::length::weighted_length(text);
+    let (normalized, urls) = super::length::urls(text);
     let mut out = String::new();
+    let mut entities = Vec::new();
     let mut at = 0;
-    for url in &measured.urls {
-        out.push_str(&escape(&measured.normalized[at..url.start]));
-        let slug = URL_SAFE_NO_PAD.encode(Sha256::digest(measured.normalized[url.clone()].as_bytes()));
-        out.push_str(&format!("https://t.co/{}", &slug[..10]));
+    for url in &urls {
+        out.push_str(&escape(&normalized[at..url.start]));
+        let original = &normalized[url.clone()];
+        let slug = URL_SAFE_NO_PAD.encode(Sha256::digest(original.as_bytes()));
+        let link = format!("https://t.co/{}", &slug[..10]);
+        let start = out.chars().count();
+        out.push_str(&link);
+        entities.push(json!({
+            "start": start,
+            "end": start + link.chars().count(),
+            "url": link,
+            "expanded_url": original,
+            "display_url": original.trim_start_matches("https://").trim_start_matches("http://")
+        }));
         at = url.end;
     }
-    out.push_str(&escape(&measured.normalized[at..]));
-    out
+    out.push_str(&escape(&normalized[at..]));
+    (out, entities)
 }
 
 fn timeline(s: &mut State, req: &Request) -> Result<Response, Response> {
@@ -694,32 +1087,72 @@ fn timeline(s: &mut State, req: &Request) -> Result<Response, Response> {
         ),
         None => None,
     };
-    let fields = req.query_param("tweet.fields").unwrap_or_default();
+    let since_id: Option<u64> = match req.query_param("since_id") {
+        Some(v) => Some(
+            v.parse()
+                .map_err(|_| invalid_request(&[format!("The `since_id` query parameter value [{v}] is not valid")]))?,
+        ),
+        None => None,
+    };
+    // The live API takes `tweet.fields`; the OpenAPI description (2.167)
+    // names it `post.fields`. Either asks for the same fields.
+    let fields = req
+        .query_param("tweet.fields")
+        .or_else(|| req.query_param("post.fields"))
+        .unwrap_or_default();
     let fields: Vec<&str> = fields.split(',').collect();
-    let mut list: Vec<&Post> = s
-        .posts
-        .iter()
-        .filter(|p| p.author == id && !p.deleted && start.is_none_or(|t| p.created_at >= t))
-        .collect();
-    list.reverse();
-    list.truncate(max);
-    let data: Vec<Value> = list
+    let wants = |f: &str| fields.contains(&f) || (f == "referenced_tweets" && fields.contains(&"referenced_posts"));
+    let mut shown = Vec::new();
+    for p in s.posts.iter_mut().rev() {
+        let in_range = p.author == id
+            && !p.deleted
+            && start.is_none_or(|t| p.created_at >= t)
+            && since_id.is_none_or(|since| p.id.parse::<u64>().is_ok_and(|n| n > since));
+        if !in_range {
+            continue;
+        }
+        // X's timeline lags behind its posts.
+        if p.hidden_reads > 0 {
+            p.hidden_reads -= 1;
+            continue;
+        }
+        shown.push(p.clone());
+    }
+    shown.truncate(max);
+    let data: Vec<Value> = shown
         .iter()
         .map(|p| {
-            let mut v = json!({"id": p.id, "text": display_text(&p.text), "edit_history_tweet_ids": [p.id]});
-            if fields.contains(&"created_at") {
+            let mut v = json!({"id": p.id, "text": shown_text(s, p), "edit_history_tweet_ids": [p.id]});
+            if wants("created_at") {
                 v["created_at"] = json!(p.created_at.to_rfc3339_opts(SecondsFormat::Millis, true));
             }
-            if fields.contains(&"referenced_tweets") {
+            if wants("conversation_id") {
+                v["conversation_id"] = json!(conversation_of(s, p));
+            }
+            if wants("referenced_tweets") {
                 if let Some(r) = &p.in_reply_to {
-                    v["referenced_tweets"] = json!([{"type": "replied_to", "id": r}]);
+                    let spelling = if s.quirks.referenced_posts {
+                        "referenced_posts"
+                    } else {
+                        "referenced_tweets"
+                    };
+                    v[spelling] = json!([{"type": "replied_to", "id": r}]);
+                }
+            }
+            if wants("entities") {
+                let mut urls = display_entities(&p.text);
+                if let Some((_, entity)) = media_link(s, p).filter(|_| s.quirks.media_links) {
+                    urls.push(entity);
+                }
+                if !urls.is_empty() {
+                    v["entities"] = json!({ "urls": urls });
                 }
             }
             v
         })
         .collect();
     let mut meta = json!({"result_count": data.len()});
-    if let (Some(first), Some(last)) = (list.first(), list.last()) {
+    if let (Some(first), Some(last)) = (shown.first(), shown.last()) {
         meta["newest_id"] = json!(first.id);
         meta["oldest_id"] = json!(last.id);
     }
@@ -728,6 +1161,19 @@ fn timeline(s: &mut State, req: &Request) -> Result<Response, Response> {
         out["data"] = json!(data);
     }
     Ok(Response::json(200, &out))
+}
+
+/// The first post of the thread a post belongs to.
+fn conversation_of(s: &State, p: &Post) -> String {
+    let mut at = p;
+    while let Some(parent) = at
+        .in_reply_to
+        .as_ref()
+        .and_then(|r| s.posts.iter().find(|q| &q.id == r))
+    {
+        at = parent;
+    }
+    at.id.clone()
 }
 
 fn delete_post(s: &mut State, user: &str, req: &Request) -> Result<Response, Response> {
@@ -911,19 +1357,35 @@ fn token(s: &mut State, req: &Request) -> Response {
     {
         return token_error("Missing required parameter [grant_type].");
     }
-    let form = oauth1::parse_form_urlencoded(&String::from_utf8_lossy(&req.body)).unwrap_or_default();
+    let form = http::parse_form(&String::from_utf8_lossy(&req.body));
     let get = |n: &str| form.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    if get("client_id").as_deref() != Some(CLIENT_ID) {
+    // A confidential client proves itself with HTTP Basic (id:secret); a
+    // public one names itself in the form and has no secret.
+    let basic = req
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Basic "))
+        .and_then(|b| BASE64.decode(b.trim()).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let client_ok = match &basic {
+        Some(pair) => pair == &format!("{CONFIDENTIAL_CLIENT_ID}:{CONFIDENTIAL_CLIENT_SECRET}"),
+        None => get("client_id").as_deref() == Some(CLIENT_ID),
+    };
+    if !client_ok {
         return Response::json(
             401,
             &json!({"error": "unauthorized_client", "error_description": "Missing valid authorization header"}),
         );
     }
+    if basic.is_some() {
+        s.basic_token_requests += 1;
+    }
+    let mut scopes: Vec<String> = ALL_SCOPES.iter().map(|s| s.to_string()).collect();
     let user = match get("grant_type").as_deref() {
         Some("refresh_token") => {
-            let Some(user) = get("refresh_token").and_then(|t| s.refresh.remove(&t)) else {
+            let Some((user, granted)) = get("refresh_token").and_then(|t| s.refresh.remove(&t)) else {
                 return token_error(INVALID_TOKEN_DESCRIPTION);
             };
+            scopes = granted;
             user
         }
         Some("authorization_code") => {
@@ -940,14 +1402,14 @@ fn token(s: &mut State, req: &Request) -> Response {
         }
         _ => return token_error("Missing required parameter [grant_type]."),
     };
-    let (access, refresh, _) = issue(s, &user);
+    let (access, refresh, _) = issue(s, &user, &scopes);
     Response::json(
         200,
         &json!({
             "token_type": "bearer",
             "expires_in": 7200,
             "access_token": access,
-            "scope": "tweet.write users.read tweet.read offline.access media.write",
+            "scope": scopes.join(" "),
             "refresh_token": refresh
         }),
     )

@@ -116,7 +116,12 @@ pub fn log(results: &[FileResult<'_>], version: &str) -> Value {
                     let index = rule_ids.iter().position(|r| *r == f.rule).expect("just added");
                     let part_text = texts[f.part];
                     let mut physical = json!({"artifactLocation": {"uri": uri(path)}});
-                    let found = region(file_text, places[f.part], part_text, &shown[f.part], f.start, f.end);
+                    let found = if f.rule == crate::platform::x::media::MEDIA_RULE {
+                        // Already where the file names the media.
+                        Some(json!({"startLine": f.line, "startColumn": f.column}))
+                    } else {
+                        region(file_text, places[f.part], part_text, &shown[f.part], f.start, f.end)
+                    };
                     if let Some(reg) = &found {
                         physical["region"] = reg.clone();
                     }

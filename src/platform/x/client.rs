@@ -22,7 +22,9 @@ use serde_json::Value;
 use super::credentials::{self, XCredentials};
 use super::{oauth1, oauth2, requests};
 use crate::config::{Account, Config, PlatformKind};
-use crate::platform::{BoxFuture, ConnectError, Outgoing, OutgoingMedia, Platform, Progress, PublishError, Published};
+use crate::platform::{
+    BoxFuture, ConnectError, Outgoing, OutgoingMedia, OutgoingPart, Platform, Progress, PublishError, Published,
+};
 use crate::schedule::Clock;
 
 /// How the client proves who it acts for.
@@ -40,6 +42,9 @@ pub struct XClient {
     auth: Auth,
     user_id: tokio::sync::Mutex<Option<String>>,
     max_poll_wait: Duration,
+    /// How long X takes to show a post it just made (see
+    /// `XSettings::settle_wait`).
+    settle_wait: Duration,
     clock: Arc<dyn Clock>,
     /// Set when X said the account's posting limit is used up
     /// (`x-rate-limit-remaining: 0`): no post is sent before this instant.
@@ -82,27 +87,82 @@ fn header_i64(headers: &HeaderMap, name: &str) -> Option<i64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
-/// When a 429 ends: the later of the endpoint's window reset and, if the
-/// daily user limit is spent, its reset.
-fn rate_limit_until(headers: &HeaderMap, now: DateTime<Utc>) -> DateTime<Utc> {
-    let epoch = |s: i64| Utc.timestamp_opt(s, 0).single();
-    let mut until = header_i64(headers, "x-rate-limit-reset").and_then(epoch);
-    if header_i64(headers, "x-user-limit-24hour-remaining") == Some(0) {
-        if let Some(daily) = header_i64(headers, "x-user-limit-24hour-reset").and_then(epoch) {
-            until = Some(until.map_or(daily, |u| u.max(daily)));
-        }
-    }
-    // Without a usable header, wait one whole rate-limit window.
-    until.unwrap_or(now + TimeDelta::minutes(15))
+/// The latest reset among the 24-hour limits that are spent: the user's
+/// (`x-user-limit-24hour-*`) and the app's (`x-app-limit-24hour-*`).
+fn spent_daily_reset(headers: &HeaderMap) -> Option<DateTime<Utc>> {
+    ["x-user-limit-24hour", "x-app-limit-24hour"]
+        .iter()
+        .filter(|daily| header_i64(headers, &format!("{daily}-remaining")) == Some(0))
+        .filter_map(|daily| header_i64(headers, &format!("{daily}-reset")))
+        .filter_map(|s| Utc.timestamp_opt(s, 0).single())
+        .max()
 }
 
-/// When a successful answer says the limit is now used up: until when.
+/// The window's reset, when the window is spent.
+fn spent_window_reset(headers: &HeaderMap) -> Option<DateTime<Utc>> {
+    if header_i64(headers, "x-rate-limit-remaining").is_some_and(|left| left > 0) {
+        return None;
+    }
+    header_i64(headers, "x-rate-limit-reset").and_then(|s| Utc.timestamp_opt(s, 0).single())
+}
+
+/// When a 429 ends: the later of the endpoint's window reset (unless the
+/// window still has requests left: then something else stopped this one)
+/// and the reset of any spent 24-hour limit.
+fn rate_limit_until(headers: &HeaderMap, now: DateTime<Utc>) -> DateTime<Utc> {
+    let until = spent_window_reset(headers).max(spent_daily_reset(headers));
+    // Without a usable header, wait one whole rate-limit window.
+    until.filter(|u| *u > now).unwrap_or(now + TimeDelta::minutes(15))
+}
+
+/// When a successful answer says a limit is now used up: until when.
 fn exhausted_until(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let window = header_i64(headers, "x-rate-limit-remaining") == Some(0);
-    let daily = header_i64(headers, "x-user-limit-24hour-remaining") == Some(0);
-    (window || daily)
-        .then(|| rate_limit_until(headers, now))
-        .filter(|t| *t > now)
+    let window = if header_i64(headers, "x-rate-limit-remaining") == Some(0) {
+        spent_window_reset(headers).or(Some(now + TimeDelta::minutes(15)))
+    } else {
+        None
+    };
+    window.max(spent_daily_reset(headers)).filter(|t| *t > now)
+}
+
+/// The last segment of an X problem `type`
+/// (`https://api.twitter.com/2/problems/usage-capped` → `usage-capped`).
+fn problem_type(body: &Value) -> &str {
+    body["type"].as_str().and_then(|t| t.rsplit('/').next()).unwrap_or("")
+}
+
+/// Whether a 403 says X refuses a reply because it cannot see the post
+/// replied to yet (X is eventually consistent; it passes in seconds).
+fn reply_target_not_visible(body: &Value) -> bool {
+    problem_detail(403, body).contains("reply to a Tweet that is deleted or not visible")
+}
+
+/// Whether a 403 says the same text was posted recently.
+fn duplicate_content(body: &Value) -> bool {
+    problem_detail(403, body).contains("duplicate content")
+}
+
+/// A refusal X gives to everything the account would publish, whatever the
+/// post, in words that say what to fix; None for a refusal of one post.
+fn account_wide_refusal(account: &str, status: u16, body: &Value) -> Option<String> {
+    let said = problem_detail(status, body);
+    let fix = match problem_type(body) {
+        "oauth1-permissions" => format!(
+            "the app's keys may only read. In the X developer portal, set the app's permissions to \"Read and write\" (User authentication settings), then regenerate the access token and secret and put them in x-{account}.json"
+        ),
+        "client-forbidden" | "client-not-enrolled" => "the app is not enrolled for this part of the API (its access level, or it is not attached to a Project). Attach the app to a Project with an access level that allows posting, in the X developer portal".to_string(),
+        "unsupported-authentication" => format!(
+            "X needs user-context credentials here: OAuth 1.0a keys with the account's access token and secret, or OAuth 2.0 tokens from `herald auth x {account}`, not an app-only bearer token"
+        ),
+        _ if body["title"] == "Unsupported Authentication" => format!(
+            "X needs user-context credentials here: OAuth 1.0a keys with the account's access token and secret, or OAuth 2.0 tokens from `herald auth x {account}`"
+        ),
+        _ if body["reason"] == "client-not-enrolled" => "the app is not enrolled for this part of the API. Attach the app to a Project with an access level that allows posting, in the X developer portal".to_string(),
+        _ => return None,
+    };
+    Some(format!(
+        "X refuses every request of this kind from the account ({status}: {said}). To fix: {fix}. herald tries again at its next start, when a post of the account goes through, or on herald retry"
+    ))
 }
 
 /// A post's text as reconciliation compares it: X answers with `&`, `<`
@@ -142,6 +202,83 @@ pub fn problem_detail(status: u16, body: &Value) -> String {
     }
 }
 
+/// How many times herald reads the timeline for a post before it concludes
+/// the post is not there (X's timeline lags behind its posts).
+const LOOKUPS: u32 = 3;
+
+/// How many times herald sends a reply X refused because it could not see
+/// the post replied to yet.
+const REPLY_TRIES: u32 = 4;
+
+/// Where a post an earlier attempt may have made would be.
+struct Where<'a> {
+    /// When that attempt started.
+    since: DateTime<Utc>,
+    /// A post id older than the post looked for.
+    after_id: Option<&'a str>,
+    /// The post it replies to (the previous part), None for a first part.
+    reply_to: Option<&'a str>,
+    /// The thread's first post, when this is a later part.
+    root: Option<&'a str>,
+}
+
+/// What a timeline post replies to, in either spelling X uses
+/// (`referenced_tweets` live, `referenced_posts` in the OpenAPI description).
+fn replied_to(post: &Value) -> Option<&str> {
+    ["referenced_tweets", "referenced_posts"]
+        .iter()
+        .filter_map(|field| post[*field].as_array())
+        .flatten()
+        .find(|r| r["type"] == "replied_to")
+        .and_then(|r| r["id"].as_str())
+}
+
+/// A timeline post's text without the t.co links X appends for its media
+/// (`entities.urls` entries that carry a `media_key`). Without entities, a
+/// last t.co link is taken off when the part has media.
+fn text_without_media_links(post: &Value, has_media: bool) -> String {
+    let mut text = post["text"].as_str().unwrap_or_default().to_string();
+    let urls = post["entities"]["urls"].as_array();
+    let media_urls: Vec<&str> = urls
+        .into_iter()
+        .flatten()
+        .filter(|u| !u["media_key"].is_null())
+        .filter_map(|u| u["url"].as_str())
+        .collect();
+    if !media_urls.is_empty() {
+        for url in media_urls {
+            text = text.replace(url, "");
+        }
+    } else if has_media && urls.is_none() {
+        let trimmed = text.trim_end();
+        if let Some(at) = trimmed.rfind("https://t.co/") {
+            if !trimmed[at..].contains(char::is_whitespace) {
+                text.truncate(at);
+            }
+        }
+    }
+    text.trim_end().to_string()
+}
+
+/// Whether a timeline post is the part herald looks for.
+fn same_post(post: &Value, part: &OutgoingPart, where_: &Where<'_>) -> bool {
+    let wanted = comparable(&part.text);
+    let text = text_without_media_links(post, !part.media.is_empty());
+    if comparable(&text) != wanted {
+        return false;
+    }
+    let id = post["id"].as_str();
+    let conversation = post["conversation_id"].as_str();
+    match (where_.reply_to, replied_to(post)) {
+        (Some(want), Some(got)) => want == got,
+        (None, None) => conversation.is_none() || conversation == id,
+        (None, Some(_)) => false,
+        // No reference in the answer (a field X renamed): the conversation
+        // still says whether it belongs to this thread.
+        (Some(_), None) => where_.root.is_some() && conversation == where_.root && id != where_.root,
+    }
+}
+
 fn encode_query(query: &[(&str, String)]) -> String {
     query
         .iter()
@@ -169,6 +306,7 @@ impl XClient {
             config.x.max_poll_wait,
             clock,
         )
+        .map(|c| c.with_settle_wait(config.x.settle_wait))
         .map_err(fail)
     }
 
@@ -210,9 +348,17 @@ impl XClient {
             auth,
             user_id: tokio::sync::Mutex::new(None),
             max_poll_wait,
+            settle_wait: Duration::from_secs(3),
             clock,
             posts_blocked_until: Mutex::new(None),
         })
+    }
+
+    /// How long X takes to show a post it just made: herald waits this long
+    /// between thread parts and between two reads of the timeline.
+    pub fn with_settle_wait(mut self, wait: Duration) -> XClient {
+        self.settle_wait = wait;
+        self
     }
 
     /// One request, with the account's authorization; a 401 under OAuth 2.0
@@ -277,7 +423,7 @@ impl XClient {
                     if posting {
                         if let Some(until) = exhausted_until(&headers, self.clock.now()) {
                             tracing::warn!(account = %self.account, "X's posting limit is used up until {until}");
-                            *self.posts_blocked_until.lock().expect("not poisoned") = Some(until);
+                            self.block_posts_until(until);
                         }
                     }
                     return Ok(Answer { status, body });
@@ -305,11 +451,25 @@ impl XClient {
                     }
                 },
                 429 => {
-                    let now = self.clock.now();
-                    return Err(PublishError::RateLimited {
-                        until: rate_limit_until(&headers, now),
-                        detail: format!("{what}: {}", problem_detail(status, &body)),
-                    });
+                    let refusal = self.rate_limited(&what, &headers, &body);
+                    // Every request of the account's posts meets the same
+                    // limit: block them all until it ends, so none uploads
+                    // its media first (timeline reads have their own window).
+                    let app_wide = problem_type(&body) == "usage-capped" || spent_daily_reset(&headers).is_some();
+                    if let PublishError::RateLimited { until, .. } = &refusal {
+                        if app_wide || method != Method::GET {
+                            self.block_posts_until(*until);
+                        }
+                    }
+                    return Err(refusal);
+                }
+                // X does not say whether a create that failed on its side
+                // made the post: a 5xx on a create is an unknown outcome.
+                500..=599 if posting => {
+                    return Err(PublishError::Unknown(format!(
+                        "{what}: X answered {status} ({})",
+                        problem_detail(status, &body)
+                    )))
                 }
                 500..=599 => {
                     return Err(PublishError::Transient(format!(
@@ -333,10 +493,67 @@ impl XClient {
     ) -> Result<Value, PublishError> {
         let a = self.send(method, path, query, body, posting).await?;
         if (200..300).contains(&a.status) {
-            Ok(a.body)
-        } else {
-            Err(PublishError::Permanent(problem_detail(a.status, &a.body)))
+            return Ok(a.body);
         }
+        let refusal = self.refusal(path, a.status, &a.body);
+        if let (PublishError::NeedsReauth(why), Auth::OAuth2(session)) = (&refusal, &self.auth) {
+            // Marked, so `herald status` says so and the start after
+            // `herald auth x` releases the account's posts.
+            session.mark_needs_reauth(why).await;
+        }
+        Err(refusal)
+    }
+
+    /// What a refusal (4xx) means: the whole account, or this one post.
+    fn refusal(&self, path: &str, status: u16, body: &Value) -> PublishError {
+        if let Some(why) = account_wide_refusal(&self.account, status, body) {
+            return PublishError::AccountRefused(why);
+        }
+        // A token granted without `media.write` uploads nothing: X answers
+        // a bare 403. Only a new authorization grants the scope.
+        if status == 403 && path.starts_with("/2/media") && problem_type(body) == "about:blank" {
+            if let Auth::OAuth2(_) = &self.auth {
+                return PublishError::NeedsReauth(format!(
+                    "X refused the media upload ({status} {}): the account's OAuth 2.0 token was most likely granted without the media.write scope; run `herald auth x {}` to grant it",
+                    problem_detail(status, body),
+                    self.account
+                ));
+            }
+        }
+        PublishError::Permanent(problem_detail(status, body))
+    }
+
+    /// What a 429 means: which limit, and until when.
+    fn rate_limited(&self, what: &str, headers: &HeaderMap, body: &Value) -> PublishError {
+        let now = self.clock.now();
+        let detail = format!("{what}: {}", problem_detail(429, body));
+        if problem_type(body) == "usage-capped" {
+            let period = body["period"].as_str().unwrap_or("");
+            if period.eq_ignore_ascii_case("daily") || spent_daily_reset(headers).is_some() {
+                return PublishError::RateLimited {
+                    until: spent_daily_reset(headers)
+                        .filter(|u| *u > now)
+                        .unwrap_or(now + TimeDelta::hours(24)),
+                    detail: format!("X's daily usage cap is used up ({detail})"),
+                };
+            }
+            // A monthly cap renews with the project's billing period, which
+            // X does not tell: weeks, past any post's lateness.
+            return PublishError::AccountRefused(format!(
+                "X's {} usage cap for the app's project is used up ({detail}). To fix: raise the cap or wait for the project's billing period to renew (see the X developer portal); herald tries again at its next start, when a post of the account goes through, or on herald retry",
+                if period.is_empty() { "monthly" } else { period }.to_lowercase()
+            ));
+        }
+        PublishError::RateLimited {
+            until: rate_limit_until(headers, now),
+            detail,
+        }
+    }
+
+    /// No post of this account is sent before `until`.
+    fn block_posts_until(&self, until: DateTime<Utc>) {
+        let mut blocked = self.posts_blocked_until.lock().expect("not poisoned");
+        *blocked = (*blocked).max(Some(until));
     }
 
     /// The account's numeric id, from `GET /2/users/me` (cached).
@@ -354,47 +571,54 @@ impl XClient {
         Ok(id)
     }
 
-    /// Looks for a post an earlier attempt may have made: same text, same
-    /// reply target, made since `since` (a little earlier, for clock skew).
+    /// Looks for a post an earlier attempt may have made: same text (X's
+    /// rewrites undone), same place in the thread. It reads the account's
+    /// posts after `where_.after_id` (X's `since_id`; the previous part, or
+    /// the newest post herald knew when the attempt started), else since a
+    /// little before `where_.since`. X's timeline lags behind its posts, so
+    /// a miss is read again, `LOOKUPS` times in all, `settle_wait` apart,
+    /// before herald concludes the post is not there.
     async fn find_post(
         &self,
         user_id: &str,
-        text: &str,
-        reply_to: Option<&str>,
-        since: DateTime<Utc>,
+        part: &OutgoingPart,
+        where_: &Where<'_>,
     ) -> Result<Option<String>, PublishError> {
-        let start = (since - TimeDelta::minutes(5)).to_rfc3339_opts(SecondsFormat::Secs, true);
-        let timeline = self
-            .call(
-                Method::GET,
-                &format!("/2/users/{user_id}/tweets"),
-                &[
-                    ("max_results", "100".to_string()),
-                    ("start_time", start),
-                    ("tweet.fields", "created_at,referenced_tweets".to_string()),
-                ],
-                None,
-                false,
-            )
-            .await
-            .map_err(|e| match e {
-                // Without the timeline herald cannot know: never post blind.
-                PublishError::Permanent(why) => {
-                    PublishError::Transient(format!("cannot read the account's posts to reconcile: {why}"))
-                }
-                other => other,
-            })?;
-        let wanted = comparable(text);
-        let found = timeline["data"].as_array().into_iter().flatten().find(|p| {
-            let replied_to = p["referenced_tweets"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|r| r["type"] == "replied_to")
-                .and_then(|r| r["id"].as_str());
-            p["text"].as_str().map(comparable).as_deref() == Some(wanted.as_str()) && replied_to == reply_to
-        });
-        Ok(found.and_then(|p| p["id"].as_str()).map(String::from))
+        let mut query = vec![
+            ("max_results", "100".to_string()),
+            (
+                "tweet.fields",
+                "created_at,conversation_id,referenced_tweets,entities".to_string(),
+            ),
+        ];
+        match where_.after_id {
+            Some(id) => query.push(("since_id", id.to_string())),
+            None => query.push((
+                "start_time",
+                (where_.since - TimeDelta::minutes(5)).to_rfc3339_opts(SecondsFormat::Secs, true),
+            )),
+        }
+        for lookup in 1..=LOOKUPS {
+            let timeline = self
+                .call(Method::GET, &format!("/2/users/{user_id}/tweets"), &query, None, false)
+                .await
+                .map_err(|e| match e {
+                    // Without the timeline herald cannot know: never post
+                    // blind, never guess; an admin looks at the account.
+                    PublishError::Permanent(why) | PublishError::AccountRefused(why) => PublishError::NeedsAdmin(format!(
+                        "herald cannot read the account's posts to see whether an earlier attempt went through (X answered: {why}); reading them needs an X access level that includes the user posts timeline (see herald's README)"
+                    )),
+                    other => other,
+                })?;
+            let posts = timeline["data"].as_array().map(Vec::as_slice).unwrap_or_default();
+            if let Some(found) = posts.iter().find(|p| same_post(p, part, where_)) {
+                return Ok(found["id"].as_str().map(String::from));
+            }
+            if lookup < LOOKUPS {
+                tokio::time::sleep(self.settle_wait).await;
+            }
+        }
+        Ok(None)
     }
 
     /// Uploads one file and sets its alt text; returns the media id.
@@ -417,7 +641,12 @@ impl XClient {
                 .await?;
             media_id(&answer, &name)?
         };
-        if let Some(alt) = media.alt.as_deref().filter(|a| !a.is_empty()) {
+        // X takes alt text for images and GIFs only (see `media`).
+        if let Some(alt) = media
+            .alt
+            .as_deref()
+            .filter(|a| !a.is_empty() && requests::takes_alt_text(kind))
+        {
             let body = requests::alt_text(&id, alt);
             self.call(Method::POST, "/2/media/metadata", &[], Some(&body), false)
                 .await?;
@@ -489,43 +718,83 @@ impl XClient {
     }
 
     async fn publish_post(&self, post: &Outgoing, progress: &dyn Progress) -> Result<Published, PublishError> {
+        // A limit X reported stops every post of the account, before any
+        // upload: uploads made now would be thrown away after the wait.
+        self.not_blocked()?;
         let mut ids = post.done.clone();
-        let mut reconcile = match post.unsure_since {
-            Some(since) => Some((since, self.user_id().await?)),
+        let user = match post.unsure_since {
+            Some(_) => Some(self.user_id().await?),
             None => None,
         };
+        // While true, the earlier attempt may have made the next part.
+        let mut reconciling = post.unsure_since.is_some();
         for (i, part) in post.parts.iter().enumerate().skip(ids.len()) {
             let reply_to = ids.last().cloned();
-            if let Some((since, user)) = &reconcile {
-                match self.find_post(user, &part.text, reply_to.as_deref(), *since).await? {
+            let where_ = Where {
+                since: post.unsure_since.unwrap_or_else(|| self.clock.now()),
+                after_id: reply_to.as_deref().or(post.unsure_after_id.as_deref()),
+                reply_to: reply_to.as_deref(),
+                root: ids.first().map(String::as_str),
+            };
+            if reconciling {
+                let user = user.as_deref().expect("read when unsure");
+                match self.find_post(user, part, &where_).await? {
                     Some(found) => {
-                        tracing::info!(account = %self.account, delivery = %post.delivery_id, part = i + 1, id = %found, "the earlier attempt had published this part; not posting it again");
-                        progress
-                            .part_published(i, &found)
-                            .await
-                            .map_err(PublishError::Transient)?;
+                        self.found(post, progress, i, &found).await?;
                         ids.push(found);
                         continue;
                     }
                     // A chain: if this part is missing, later ones are too.
-                    None => reconcile = None,
+                    None => reconciling = false,
                 }
             }
-            // Before the media: uploads made now would be thrown away and
-            // sent again after the wait.
-            let blocked = *self.posts_blocked_until.lock().expect("not poisoned");
-            if let Some(until) = blocked.filter(|u| *u > self.clock.now()) {
-                return Err(PublishError::RateLimited {
-                    until,
-                    detail: "X's posting limit is used up (x-rate-limit-remaining: 0); nothing was sent".into(),
-                });
+            self.not_blocked()?;
+            if reply_to.is_some() {
+                // X shows a new post to replies only after a moment.
+                tokio::time::sleep(self.settle_wait).await;
             }
             let mut media_ids = Vec::new();
             for m in &part.media {
                 media_ids.push(self.upload(m).await?);
             }
             let body = requests::create_post(&part.text, &media_ids, reply_to.as_deref());
-            let answer = self.call(Method::POST, "/2/tweets", &[], Some(&body), true).await?;
+            let answer = match self.create(&body, i, post.parts.len()).await {
+                Err(CreateError::Refused { status, body: refusal }) if post.unsure_since.is_some() && duplicate_content(&refusal) => {
+                    // After an attempt whose outcome was unknown, "duplicate
+                    // content" is X saying that attempt went through.
+                    let user = match &user {
+                        Some(u) => u.clone(),
+                        None => self.user_id().await?,
+                    };
+                    match self.find_post(&user, part, &where_).await? {
+                        Some(found) => {
+                            self.found(post, progress, i, &found).await?;
+                            ids.push(found);
+                            continue;
+                        }
+                        None => {
+                            return Err(PublishError::NeedsAdmin(format!(
+                                "X says part {} of {} already exists ({status}: {}) after an attempt whose outcome was unknown, but herald cannot find it among the account's posts",
+                                i + 1,
+                                post.parts.len(),
+                                problem_detail(status, &refusal)
+                            )))
+                        }
+                    }
+                }
+                Err(CreateError::Refused { status, body }) if status == 403 && reply_target_not_visible(&body) && !ids.is_empty() => {
+                    return Err(PublishError::NeedsAdmin(format!(
+                        "X kept refusing part {} of {} as a reply to part {} ({}), {REPLY_TRIES} times, though herald made that part",
+                        i + 1,
+                        post.parts.len(),
+                        i,
+                        problem_detail(status, &body)
+                    )))
+                }
+                Err(CreateError::Refused { status, body }) => return Err(self.refusal("/2/tweets", status, &body)),
+                Err(CreateError::Failed(e)) => return Err(e),
+                Ok(answer) => answer,
+            };
             let id = answer["data"]["id"]
                 .as_str()
                 .ok_or_else(|| PublishError::Unknown("X accepted the post but its answer has no id".into()))?
@@ -547,6 +816,59 @@ impl XClient {
             at: self.clock.now(),
         })
     }
+
+    /// `POST /2/tweets`; a reply X refuses because it cannot see its parent
+    /// yet is sent again, up to [`REPLY_TRIES`] times, waiting longer each
+    /// time.
+    async fn create(&self, body: &Value, part: usize, parts: usize) -> Result<Value, CreateError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let a = self
+                .send(Method::POST, "/2/tweets", &[], Some(body), true)
+                .await
+                .map_err(CreateError::Failed)?;
+            if (200..300).contains(&a.status) {
+                return Ok(a.body);
+            }
+            let replying = body.get("reply").is_some();
+            if a.status == 403 && replying && reply_target_not_visible(&a.body) && tries < REPLY_TRIES {
+                tracing::info!(account = %self.account, part = part + 1, parts, "X cannot see the post replied to yet; trying again");
+                tokio::time::sleep(self.settle_wait * tries).await;
+                continue;
+            }
+            return Err(CreateError::Refused {
+                status: a.status,
+                body: a.body,
+            });
+        }
+    }
+
+    /// Records a part an earlier attempt had made.
+    async fn found(&self, post: &Outgoing, progress: &dyn Progress, i: usize, id: &str) -> Result<(), PublishError> {
+        tracing::info!(account = %self.account, delivery = %post.delivery_id, part = i + 1, id = %id, "the earlier attempt had published this part; not posting it again");
+        progress.part_published(i, id).await.map_err(PublishError::Transient)
+    }
+
+    /// Err while X's answers said the account's limit is used up.
+    fn not_blocked(&self) -> Result<(), PublishError> {
+        let blocked = *self.posts_blocked_until.lock().expect("not poisoned");
+        match blocked.filter(|u| *u > self.clock.now()) {
+            Some(until) => Err(PublishError::RateLimited {
+                until,
+                detail: "X said the account's limit is used up; nothing was sent".into(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why a create did not make a post.
+enum CreateError {
+    /// No answer, a 5xx, a 429…: as [`XClient::send`] classified it.
+    Failed(PublishError),
+    /// X's refusal: its status and problem body, for the caller to read.
+    Refused { status: u16, body: Value },
 }
 
 /// Says which parts of a thread a failed deletion had already deleted: it
@@ -566,6 +888,8 @@ fn deletion_context(e: PublishError, part: usize, total: usize) -> PublishError 
         PublishError::Unknown(m) => PublishError::Unknown(format!("{context}: {m}")),
         PublishError::Permanent(m) => PublishError::Permanent(format!("{context}: {m}")),
         PublishError::NeedsReauth(m) => PublishError::NeedsReauth(format!("{context}: {m}")),
+        PublishError::AccountRefused(m) => PublishError::AccountRefused(format!("{context}: {m}")),
+        PublishError::NeedsAdmin(m) => PublishError::NeedsAdmin(format!("{context}: {m}")),
         PublishError::RateLimited { until, detail } => PublishError::RateLimited {
             until,
             detail: format!("{context}: {detail}"),
@@ -676,10 +1000,81 @@ mod tests {
     }
 
     #[test]
+    fn the_media_link_x_appends_is_taken_off_before_comparing() {
+        let post = serde_json::json!({
+            "id": "2", "text": "新しい店舗 https://t.co/AAAAAAAAAA https://t.co/BBBBBBBBBB",
+            "entities": {"urls": [
+                {"url": "https://t.co/AAAAAAAAAA", "expanded_url": "https://example.com/shop"},
+                {"url": "https://t.co/BBBBBBBBBB", "media_key": "3_1"}
+            ]}
+        });
+        assert_eq!(
+            text_without_media_links(&post, true),
+            "新しい店舗 https://t.co/AAAAAAAAAA"
+        );
+        // Without entities, only a post with media loses its last t.co link.
+        let bare = serde_json::json!({"id": "2", "text": "写真 https://t.co/BBBBBBBBBB"});
+        assert_eq!(text_without_media_links(&bare, true), "写真");
+        assert_eq!(text_without_media_links(&bare, false), "写真 https://t.co/BBBBBBBBBB");
+    }
+
+    #[test]
+    fn replies_are_matched_in_either_spelling_or_by_conversation() {
+        let part = OutgoingPart {
+            text: "二つ目".into(),
+            media: vec![],
+        };
+        let at = Where {
+            since: Utc::now(),
+            after_id: Some("1"),
+            reply_to: Some("1"),
+            root: Some("1"),
+        };
+        let live =
+            serde_json::json!({"id": "2", "text": "二つ目", "referenced_tweets": [{"type": "replied_to", "id": "1"}]});
+        let spec =
+            serde_json::json!({"id": "2", "text": "二つ目", "referenced_posts": [{"type": "replied_to", "id": "1"}]});
+        let conversation = serde_json::json!({"id": "2", "text": "二つ目", "conversation_id": "1"});
+        let elsewhere =
+            serde_json::json!({"id": "2", "text": "二つ目", "referenced_tweets": [{"type": "replied_to", "id": "9"}]});
+        let alone = serde_json::json!({"id": "2", "text": "二つ目", "conversation_id": "2"});
+        assert!(same_post(&live, &part, &at));
+        assert!(same_post(&spec, &part, &at));
+        assert!(same_post(&conversation, &part, &at));
+        assert!(!same_post(&elsewhere, &part, &at));
+        assert!(!same_post(&alone, &part, &at));
+    }
+
+    #[test]
+    fn account_wide_refusals_are_told_apart_from_refusals_of_one_post() {
+        let read_only = serde_json::json!({"title": "Forbidden", "status": 403, "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.", "type": "https://api.twitter.com/2/problems/oauth1-permissions"});
+        let why = account_wide_refusal("news", 403, &read_only).unwrap();
+        assert!(why.contains("Read and write") && why.contains("x-news.json"), "{why}");
+        let enrol = serde_json::json!({"title": "Client Forbidden", "reason": "client-not-enrolled", "type": "https://api.twitter.com/2/problems/client-forbidden"});
+        assert!(account_wide_refusal("news", 403, &enrol).unwrap().contains("Project"));
+        let dup = serde_json::json!({"detail": "You are not allowed to create a Tweet with duplicate content.", "type": "about:blank", "title": "Forbidden", "status": 403});
+        assert_eq!(account_wide_refusal("news", 403, &dup), None);
+        assert!(duplicate_content(&dup));
+    }
+
+    #[test]
+    fn an_apps_spent_24_hour_limit_outlasts_a_window_with_requests_left() {
+        let now = Utc.timestamp_opt(1_800_000_000, 0).unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-rate-limit-remaining", "99".parse().unwrap());
+        h.insert("x-rate-limit-reset", "1800000900".parse().unwrap());
+        h.insert("x-app-limit-24hour-remaining", "0".parse().unwrap());
+        h.insert("x-app-limit-24hour-reset", "1800050000".parse().unwrap());
+        assert_eq!(rate_limit_until(&h, now).timestamp(), 1_800_050_000);
+        assert_eq!(exhausted_until(&h, now).map(|t| t.timestamp()), Some(1_800_050_000));
+    }
+
+    #[test]
     fn rate_limit_until_takes_the_later_reset() {
         let mut h = HeaderMap::new();
         h.insert("x-rate-limit-reset", "1800000000".parse().unwrap());
-        let now = Utc::now();
+        // A fixed instant before the resets (no test depends on today's date).
+        let now = Utc.timestamp_opt(1_799_999_000, 0).unwrap();
         assert_eq!(rate_limit_until(&h, now).timestamp(), 1_800_000_000);
         h.insert("x-user-limit-24hour-remaining", "0".parse().unwrap());
         h.insert("x-user-limit-24hour-reset", "1800050000".parse().unwrap());

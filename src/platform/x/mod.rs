@@ -6,6 +6,7 @@
 pub mod client;
 pub mod credentials;
 pub mod length;
+pub mod media;
 pub mod oauth1;
 pub mod oauth2;
 pub mod requests;

@@ -47,6 +47,12 @@ pub fn media_kind(path: &Path) -> Result<MediaKind, String> {
     })
 }
 
+/// Whether X takes alt text for this kind of file: images and GIFs, not
+/// videos (X's media metadata documentation).
+pub fn takes_alt_text(kind: MediaKind) -> bool {
+    kind.category != "tweet_video"
+}
+
 /// `POST /2/tweets`.
 pub fn create_post(text: &str, media_ids: &[String], in_reply_to: Option<&str>) -> Value {
     let mut body = json!({ "text": text });
@@ -165,7 +171,7 @@ pub fn plan(api: &str, parts: &[PlannedPart<'_>]) -> Result<Plan, String> {
                     note: format!("upload {name}"),
                 });
             }
-            if let Some(alt) = alt.filter(|a| !a.is_empty()) {
+            if let Some(alt) = alt.filter(|a| !a.is_empty() && takes_alt_text(kind)) {
                 requests.push(PlannedRequest {
                     method: "POST",
                     url: format!("{api}/2/media/metadata"),
