@@ -512,10 +512,10 @@ impl Running {
 
     /// SIGTERM, then wait for the daemon to flush and exit.
     fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
+        // SAFETY: kill(2) on the daemon this harness started and still owns.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
