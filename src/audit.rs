@@ -195,12 +195,31 @@ struct Head {
 /// past it, the oldest are dropped and an `audit-gap` event says how many.
 const MAX_BACKLOG: usize = 100_000;
 
+/// Called with each line once it is durable (the daemon's notifications
+/// listen here: every event worth telling an owner is audited first).
+pub type Observer = Arc<dyn Fn(&Entry) + Send + Sync>;
+
+#[derive(Default)]
+struct Observers(Option<Observer>);
+
+impl std::fmt::Debug for Observers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Observers(1)"
+        } else {
+            "Observers(0)"
+        })
+    }
+}
+
 /// An appender to the log. Cheap to clone; clones share the chain's head,
 /// so that the daemon's tasks append one after the other.
 #[derive(Debug, Clone)]
 pub struct Audit {
     path: PathBuf,
     head: Arc<Mutex<Head>>,
+    /// Shared by the clones, so that one set later reaches them all.
+    observer: Arc<Mutex<Observers>>,
 }
 
 impl Audit {
@@ -208,7 +227,14 @@ impl Audit {
         Audit {
             path: path_in(state_dir),
             head: Arc::new(Mutex::new(Head::default())),
+            observer: Arc::default(),
         }
+    }
+
+    /// Calls `observer` with every line appended from now on, by this
+    /// handle and its clones.
+    pub fn set_observer(&self, observer: Observer) {
+        self.observer.lock().unwrap_or_else(|p| p.into_inner()).0 = Some(observer);
     }
 
     pub fn path(&self) -> &Path {
@@ -242,6 +268,14 @@ impl Audit {
         match written {
             Ok(mut entries) => {
                 head.failure = None;
+                drop(head);
+                // Outside the lock: the observer (notifications) takes its time.
+                let observer = self.observer.lock().unwrap_or_else(|p| p.into_inner()).0.clone();
+                if let Some(observe) = observer {
+                    for e in &entries {
+                        observe(e);
+                    }
+                }
                 Ok(entries.split_off(earlier))
             }
             Err(e) => {

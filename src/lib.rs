@@ -5,6 +5,7 @@
 //! (the API call) → [`store`] → [`queue`] (the outcome folder). [`daemon`]
 //! wires these together; [`cli`] renders what admins and owners ask for.
 
+pub mod alerts;
 pub mod audit;
 pub mod cli;
 pub mod config;

@@ -61,7 +61,34 @@ struct Counts {
     reloads: BTreeMap<&'static str, u64>,
     /// Post files found where no account publishes them (each counted once).
     stray_files: u64,
+    /// Issue 17's counters (the disaster feed, notifications), by family
+    /// name and label value (families in [`ALERT_FAMILIES`]).
+    alerts: BTreeMap<(&'static str, String), f64>,
 }
+
+/// Issue 17's counter families: name, label, help.
+const ALERT_FAMILIES: &[(&str, &str, &str)] = &[
+    (
+        "herald_jma_polls_total",
+        "result",
+        "Polls of the JMA disaster feeds, by result (ok, not_modified, error).",
+    ),
+    (
+        "herald_jma_feed_errors_total",
+        "feed",
+        "JMA feeds or messages that could not be fetched or read, by feed URL. Publishing never waits for the feed.",
+    ),
+    (
+        "herald_jma_holds_total",
+        "action",
+        "Disaster holds the JMA feed asked for, by action (raised, lifted, kept, reminded).",
+    ),
+    (
+        "herald_notifications_total",
+        "result",
+        "Notification sends, by result (sent, retry, given_up).",
+    ),
+];
 
 /// The counters and histograms the daemon bumps; shared by the daemon's
 /// tasks and the endpoint.
@@ -131,6 +158,12 @@ impl Metrics {
             .check
             .get_or_insert_with(|| Histogram::new(CHECK_BUCKETS))
             .observe(took.as_secs_f64());
+    }
+
+    /// Adds to one of issue 17's counters (a family of [`ALERT_FAMILIES`]).
+    pub fn count(&self, family: &'static str, label: &str, by: f64) {
+        debug_assert!(ALERT_FAMILIES.iter().any(|(f, _, _)| *f == family), "{family}");
+        *self.counts().alerts.entry((family, label.to_string())).or_default() += by;
     }
 
     pub fn observe_reload(&self, ok: bool) {
@@ -282,6 +315,17 @@ impl Metrics {
             "Post files found where no account publishes them (queue folder itself, unregistered folders), each counted once.",
         );
         sample(w, "herald_stray_files_total", &[], c.stray_files as f64);
+        for (name, label, help) in ALERT_FAMILIES {
+            family(w, name, "counter", help);
+            for ((_, value), n) in c
+                .alerts
+                .range((*name, String::new())..)
+                .take_while(|((f, _), _)| f == name)
+            {
+                sample(w, name, &[(label, value)], *n);
+            }
+        }
+        gauges.render_alerts(w);
         out
     }
 }
@@ -295,13 +339,28 @@ pub struct Gauges {
     pub overdue: BTreeMap<String, f64>,
     /// Unix seconds.
     pub last_publish: BTreeMap<String, f64>,
+    /// Notifications waiting in the spool.
+    pub notifications_queued: u64,
+    /// This month's spend on X in USD, by account (issue 17).
+    pub x_spend: BTreeMap<String, f64>,
 }
 
 impl Gauges {
     /// Reads the store for the configured accounts (a removed account's
     /// history is not reported).
     pub fn collect(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Gauges, StoreError> {
-        let mut g = Gauges::default();
+        let mut g = Gauges {
+            notifications_queued: crate::alerts::notify::queued(&config.daemon.state_dir) as u64,
+            ..Default::default()
+        };
+        let ledger = crate::alerts::costs::read(&config.daemon.state_dir, now);
+        for a in config
+            .accounts
+            .values()
+            .filter(|a| a.platform == crate::config::PlatformKind::X)
+        {
+            g.x_spend.insert(a.id.clone(), ledger.of(&a.id));
+        }
         for id in config.accounts.keys() {
             g.pending.insert(id.clone(), 0);
             g.overdue.insert(id.clone(), 0.0);
@@ -329,6 +388,27 @@ impl Gauges {
             }
         }
         Ok(g)
+    }
+}
+
+impl Gauges {
+    fn render_alerts(&self, w: &mut String) {
+        family(
+            w,
+            "herald_notifications_queued",
+            "gauge",
+            "Notifications waiting in the spool to be sent or retried.",
+        );
+        sample(w, "herald_notifications_queued", &[], self.notifications_queued as f64);
+        family(
+            w,
+            "herald_x_spend_usd",
+            "gauge",
+            "This month's spend on X's API in USD (per the [costs] price table), by account.",
+        );
+        for (account, usd) in &self.x_spend {
+            sample(w, "herald_x_spend_usd", &[("account", account)], *usd);
+        }
     }
 }
 

@@ -31,7 +31,7 @@ const COLUMNS: [(&str, &str); 8] = [
 ];
 
 /// One account's full entry, in this order.
-const ENTRY: [&str; 13] = [
+const ENTRY: [&str; 14] = [
     "id",
     "platform",
     "handle",
@@ -44,6 +44,7 @@ const ENTRY: [&str; 13] = [
     "rulebooks",
     "emergency",
     "max_lateness",
+    "attested",
     "folder",
 ];
 
@@ -62,6 +63,10 @@ fn show(v: &Value, one: bool) {
     if one {
         for a in accounts.as_array().into_iter().flatten() {
             for key in ENTRY {
+                // Only with the attestation gate on, or a date on record.
+                if key == "attested" && a[key].is_null() && a["attestation"].is_null() {
+                    continue;
+                }
                 let value = match &a[key] {
                     Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
                     other => text(other),
@@ -85,4 +90,23 @@ fn show(v: &Value, one: bool) {
         let problems: Vec<String> = a["problems"].as_array().into_iter().flatten().map(text).collect();
         println!("UNREACHABLE OWNER: {}: {}", text(&a["id"]), problems.join("; "));
     }
+    for a in accounts.as_array().into_iter().flatten() {
+        if let Some(line) = attestation_line(&a["attestation"]) {
+            println!("ATTESTATION {}: {line}", text(&a["id"]));
+        }
+    }
+}
+
+/// What `herald accounts` says of an owner who is due (nothing when current).
+fn attestation_line(v: &Value) -> Option<String> {
+    let through = text(&v["good_through"]);
+    Some(match v["state"].as_str()? {
+        "due-soon" => format!("due: good through {through} ({} days left)", text(&v["days_left"])),
+        "lapsed" => format!("LAPSED after {through}: the account's posts are held until it is renewed"),
+        "unrecorded" => {
+            "NOT ON RECORD: the account's posts are held until the registry has a date (attested = \"YYYY-MM-DD\")"
+                .to_string()
+        }
+        _ => return None,
+    })
 }

@@ -59,6 +59,8 @@ enum Outcome<'a> {
         now: DateTime<Utc>,
         /// How the platform measures text (the account's, or `--platform`).
         metric: Box<dyn TextMetric>,
+        /// What creating it costs on X, for an X account ([costs]).
+        cost: Option<(crate::alerts::costs::PostCost, String)>,
     },
     Unreadable {
         account: Option<&'a Account>,
@@ -166,12 +168,18 @@ fn check_file<'c>(config: &'c Config, args: &CheckArgs, extra: &Extra, file: &Pa
         &post,
         &text,
     ));
+    let cost = (platform_for(args, account) == PlatformKind::X).then(|| {
+        let texts: Vec<&str> = post.parts.iter().map(|p| p.text.as_str()).collect();
+        let c = crate::alerts::costs::price(&config.alerts.costs, &texts);
+        (c, crate::alerts::costs::describe(&config.alerts.costs, &c))
+    });
     Outcome::Checked {
         account,
         post: Box::new(post),
         report,
         now,
         metric,
+        cost,
     }
 }
 
@@ -183,6 +191,7 @@ fn json_line(file: &Path, outcome: &Outcome<'_>) -> serde_json::Value {
             report,
             now,
             metric,
+            cost,
         } => {
             let findings: Vec<_> = report
                 .findings
@@ -207,6 +216,7 @@ fn json_line(file: &Path, outcome: &Outcome<'_>) -> serde_json::Value {
             json!({
                 "file": file, "account": account.id, "verdict": report.verdict.name(),
                 "findings": findings, "parts": parts, "schedule": {"next": next},
+                "cost": cost.as_ref().map(|(c, _)| json!({"platform": "x", "usd": c.usd, "creates": c.creates, "creates_with_url": c.creates_with_url})),
             })
         }
         Outcome::Unreadable { account, error } => json!({
@@ -237,6 +247,7 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
             report,
             now,
             metric,
+            cost,
         } => {
             let summary = match report.verdict {
                 Verdict::Pass => "publishable, no findings".to_string(),
@@ -312,6 +323,9 @@ fn human(file: &Path, outcome: &Outcome<'_>) -> String {
                 .map(|t| crate::schedule::human_in(t, account.time_zone))
                 .collect();
             out.push_str(&format!("  next: {}\n", next.join(", ")));
+            if let Some((_, words)) = cost {
+                out.push_str(&format!("  {words}\n"));
+            }
         }
     }
     out

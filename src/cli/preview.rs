@@ -116,6 +116,8 @@ fn preview(config_path: &Path, args: &PreviewArgs) -> anyhow::Result<String> {
         })
         .collect();
     let plan = plan(&config.x.api_base, &parts).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    // What X bills for creating it ([costs]).
+    let cost = crate::alerts::costs::price(&config.alerts.costs, &texts);
     if args.format == "json" {
         let requests: Vec<_> = plan
             .requests
@@ -133,6 +135,7 @@ fn preview(config_path: &Path, args: &PreviewArgs) -> anyhow::Result<String> {
         let out = json!({
             "account": account.id,
             "platform": "x",
+            "cost": cost,
             "file": args.file,
             "requests": requests,
             "placeholders": placeholders,
@@ -161,6 +164,10 @@ fn preview(config_path: &Path, args: &PreviewArgs) -> anyhow::Result<String> {
             out.push('\n');
         }
     }
+    out.push_str(&format!(
+        "\n{}\n",
+        crate::alerts::costs::describe(&config.alerts.costs, &cost)
+    ));
     if !plan.placeholders.is_empty() {
         out.push_str("\nPlaceholders (X assigns these ids when herald sends):\n");
         for (id, what) in &plan.placeholders {

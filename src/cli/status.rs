@@ -52,6 +52,12 @@ fn show(v: &serde_json::Value) {
     if !v["disaster_hold"].is_null() {
         println!("disaster hold: DECLARED: {}", stop_line(&v["disaster_hold"]));
     }
+    for (id, hold) in v["disaster_holds"].as_object().into_iter().flatten() {
+        println!("disaster hold for {id}: DECLARED: {}", stop_line(hold));
+    }
+    if let Some(line) = spend_line(&v["x_spend"]) {
+        println!("{line}");
+    }
     println!();
     let states: Vec<State> = State::ALL.to_vec();
     let mut table = vec![["ACCOUNT", "PLATFORM", "OWNER", "PAUSED"].map(String::from).to_vec()];
@@ -121,4 +127,25 @@ pub(crate) fn render_table(rows: &[Vec<String>]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The month's spend on X, with the budgets: "X spend 2026-12: $1.230 of
+/// $50.00 (tokyo $0.215 of $10.00, …)"; nothing when no X account spent.
+fn spend_line(v: &serde_json::Value) -> Option<String> {
+    let accounts = v["accounts"].as_object()?;
+    if accounts.is_empty() && v["budget_usd"].is_null() {
+        return None;
+    }
+    let of = |budget: &serde_json::Value| budget.as_f64().map(|b| format!(" of ${b:.2}")).unwrap_or_default();
+    let each: Vec<String> = accounts
+        .iter()
+        .map(|(id, a)| format!("{id} ${:.3}{}", a["usd"].as_f64().unwrap_or(0.0), of(&a["budget_usd"])))
+        .collect();
+    Some(format!(
+        "X spend {}: ${:.3}{} ({})",
+        text(&v["month"]),
+        v["total_usd"].as_f64().unwrap_or(0.0),
+        of(&v["budget_usd"]),
+        each.join(", ")
+    ))
 }

@@ -50,11 +50,17 @@ pub enum DisasterHoldCommand {
     Declare {
         #[arg(long)]
         reason: String,
+        /// For one account only (default: every account).
+        #[arg(long)]
+        account: Option<String>,
         #[arg(long)]
         json: bool,
     },
     /// Lift the disaster hold.
     Lift {
+        /// One account's hold (default: the company-wide hold).
+        #[arg(long)]
+        account: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -217,8 +223,22 @@ pub fn thaw(config_path: &Path, args: ThawArgs) -> ExitCode {
 
 pub fn disaster_hold(config_path: &Path, args: DisasterHoldArgs) -> ExitCode {
     let (request, json) = match args.command {
-        DisasterHoldCommand::Declare { reason, json } => (Request::DisasterHold { declare: Some(reason) }, json),
-        DisasterHoldCommand::Lift { json } => (Request::DisasterHold { declare: None }, json),
+        DisasterHoldCommand::Declare { reason, account, json } => (
+            Request::DisasterHold {
+                declare: Some(reason),
+                account,
+                source: None,
+            },
+            json,
+        ),
+        DisasterHoldCommand::Lift { account, json } => (
+            Request::DisasterHold {
+                declare: None,
+                account,
+                source: None,
+            },
+            json,
+        ),
     };
     let v = match send(config_path, request) {
         Ok(v) => v,

@@ -5,7 +5,13 @@
 //! value and builds a [`Config`] that cannot be invalid. Every error names the
 //! file, the line and the column, and says what to do.
 
+mod alerts;
 mod raw;
+
+pub use alerts::{
+    AlertSettings, AttestationSettings, CostSettings, Intensity, JmaSettings, JmaTrigger, NotificationSettings,
+    SmtpSettings, TsunamiLevel, WebhookFormat, WebhookSettings, NOTIFY_EVENTS,
+};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +47,8 @@ pub struct Config {
     pub accounts: BTreeMap<String, Account>,
     pub rulebooks: BTreeMap<String, Rulebook>,
     pub metrics: MetricsSettings,
+    /// `[attestation]`, `[jma]`, `[notifications]`, `[costs]` (issue 17).
+    pub alerts: AlertSettings,
 }
 
 /// `[metrics]`: where herald serves Prometheus metrics, if anywhere.
@@ -161,6 +169,12 @@ pub struct Account {
     pub stale: StalePolicy,
     /// Whether this account may publish `emergency` posts during a freeze.
     pub emergency: bool,
+    /// The owner's last attestation of the guidelines (`[attestation]`).
+    pub attested: Option<chrono::NaiveDate>,
+    /// The owner's language, for notifications not about one post.
+    pub language: Option<crate::guidelines::Lang>,
+    /// This account's monthly budget for X, in USD (`[costs]`).
+    pub monthly_budget: Option<f64>,
     /// The account's folder: `<queue_dir>/<id>`.
     pub folder: PathBuf,
 }

@@ -29,6 +29,11 @@ struct RawConfig {
     rulebooks: BTreeMap<String, RawRulebook>,
     #[serde(default)]
     metrics: RawMetrics,
+    // Issue 17's sections: checked in `alerts.rs`.
+    attestation: Option<super::alerts::RawAttestation>,
+    jma: Option<super::alerts::RawJma>,
+    notifications: Option<super::alerts::RawNotifications>,
+    costs: Option<super::alerts::RawCosts>,
 }
 
 #[derive(Deserialize, Default)]
@@ -107,6 +112,12 @@ struct RawAccount {
     stale: Option<StalePolicy>,
     #[serde(default)]
     emergency: bool,
+    /// The owner's last attestation of the guidelines (a date).
+    attested: Option<Spanned<toml::Value>>,
+    /// The owner's language for notifications: "ja" or "en".
+    language: Option<Spanned<String>>,
+    /// This account's monthly budget for X, in USD.
+    monthly_budget: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -206,13 +217,13 @@ impl RawRule {
     }
 }
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     path: &'a Path,
     text: &'a str,
 }
 
 impl Checker<'_> {
-    fn error_at(&self, offset: usize, message: impl Into<String>) -> ConfigError {
+    pub(super) fn error_at(&self, offset: usize, message: impl Into<String>) -> ConfigError {
         ConfigError {
             file: self.path.to_path_buf(),
             position: Some(Position::of_offset(self.text, offset)),
@@ -220,7 +231,7 @@ impl Checker<'_> {
         }
     }
 
-    fn duration(&self, value: &Spanned<String>, what: &str) -> Result<Duration, ConfigError> {
+    pub(super) fn duration(&self, value: &Spanned<String>, what: &str) -> Result<Duration, ConfigError> {
         parse_duration(value.get_ref()).map_err(|e| self.error_at(value.span().start, format!("{what}: {e}.")))
     }
 
@@ -242,7 +253,7 @@ impl Checker<'_> {
 
     /// A path from the config, relative to the config file's folder, made
     /// absolute and free of `..` so that notes and logs show plain paths.
-    fn resolve(&self, value: &str) -> PathBuf {
+    pub(super) fn resolve(&self, value: &str) -> PathBuf {
         resolve_against(self.path, value)
     }
 }
@@ -704,12 +715,51 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
             },
             stale: a.stale.or(d.stale).unwrap_or(StalePolicy::Hold),
             emergency: a.emergency,
+            attested: match &a.attested {
+                Some(v) => Some(attested_date(&c, v)?),
+                None => None,
+            },
+            language: match &a.language {
+                Some(l) => Some(match l.get_ref().to_ascii_lowercase().as_str() {
+                    "ja" => crate::guidelines::Lang::Ja,
+                    "en" => crate::guidelines::Lang::En,
+                    _ => {
+                        return Err(c.error_at(
+                            l.span().start,
+                            format!(
+                                "language \"{}\" is not one herald writes in; use \"ja\" or \"en\".",
+                                l.get_ref()
+                            ),
+                        ))
+                    }
+                }),
+                None => None,
+            },
+            monthly_budget: match &a.monthly_budget {
+                Some(b) if *b.get_ref() < 0.0 => {
+                    return Err(c.error_at(b.span().start, "monthly_budget must be zero or more (USD)."))
+                }
+                Some(b) => Some(*b.get_ref()),
+                None => None,
+            },
             folder,
         };
         accounts.insert(id, account);
     }
 
+    let ids: Vec<String> = accounts.keys().cloned().collect();
+    let alerts = super::alerts::check(
+        &c,
+        super::alerts::RawAlerts {
+            attestation: raw.attestation.as_ref(),
+            jma: raw.jma.as_ref(),
+            notifications: raw.notifications.as_ref(),
+            costs: raw.costs.as_ref(),
+        },
+        &ids,
+    )?;
     Ok(Config {
+        alerts,
         path: path.to_path_buf(),
         daemon: DaemonSettings {
             queue_dir,
@@ -731,6 +781,21 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Config, ConfigError> {
         x: x_settings(&c, &raw.platforms.x)?,
         accounts,
         rulebooks,
+    })
+}
+
+/// An attestation date: a TOML date or "YYYY-MM-DD".
+fn attested_date(c: &Checker<'_>, v: &Spanned<toml::Value>) -> Result<chrono::NaiveDate, ConfigError> {
+    let text = match v.get_ref() {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) => d.to_string(),
+        _ => String::new(),
+    };
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        c.error_at(
+            v.span().start,
+            "attested must be the date of the owner's last attestation, like 2026-04-01.",
+        )
     })
 }
 

@@ -65,7 +65,11 @@ pub async fn handle(ctx: &Context<'_>, request: Request) -> Response {
         Request::Resume { account } => resume(ctx, &account),
         Request::Freeze { reason } => freeze(ctx, &reason),
         Request::Thaw => thaw(ctx),
-        Request::DisasterHold { declare } => disaster_hold(ctx, declare),
+        Request::DisasterHold {
+            declare,
+            account,
+            source,
+        } => disaster_hold(ctx, declare, account.as_deref(), source),
         Request::Approve { delivery } => approve(ctx, &delivery),
         Request::Reject { delivery, reason } => reject(ctx, &delivery, &reason),
         Request::Cancel { delivery, reason } => cancel(ctx, &delivery, reason.as_deref()),
@@ -225,8 +229,39 @@ fn status(ctx: &Context<'_>) -> Answer {
         "store": ctx.config.store_path(),
         "frozen": stop_json(&stops::frozen(state_dir)),
         "disaster_hold": stop_json(&stops::disaster_hold(state_dir)),
+        "disaster_holds": stops::DisasterHolds::read(state_dir)
+            .accounts
+            .iter()
+            .map(|(id, s)| (id.clone(), stop_json(&Some(s.clone()))))
+            .collect::<serde_json::Map<String, Value>>(),
+        "x_spend": x_spend_json(ctx),
         "accounts": accounts,
     }))
+}
+
+/// The month's spend on X (`[costs]`), per account with its budget.
+fn x_spend_json(ctx: &Context<'_>) -> Value {
+    let ledger = crate::alerts::costs::read(&ctx.config.daemon.state_dir, ctx.now);
+    let accounts: serde_json::Map<String, Value> = ctx
+        .config
+        .accounts
+        .values()
+        .filter(|a| a.platform == crate::config::PlatformKind::X)
+        .map(|a| {
+            let spend = ledger.accounts.get(&a.id).cloned().unwrap_or_default();
+            (
+                a.id.clone(),
+                json!({"usd": spend.usd, "creates": spend.creates, "creates_with_url": spend.creates_with_url,
+                       "reads": spend.reads, "budget_usd": a.monthly_budget}),
+            )
+        })
+        .collect();
+    json!({
+        "month": ledger.month,
+        "total_usd": ledger.total(),
+        "budget_usd": ctx.config.alerts.costs.monthly_budget,
+        "accounts": accounts,
+    })
 }
 
 /// Why an account's owner may be hard to reach, in words.
@@ -270,6 +305,8 @@ fn accounts(ctx: &Context<'_>, id: Option<&str>) -> Answer {
                 "reachable": problems.is_empty(),
                 "problems": problems,
                 "folder": a.folder,
+                "attested": a.attested.map(|d| d.to_string()),
+                "attestation": attestation_json(ctx, a),
             })
         })
         .collect();
@@ -278,7 +315,44 @@ fn accounts(ctx: &Context<'_>, id: Option<&str>) -> Answer {
         .filter(|a| !reachability_problems(a).is_empty())
         .map(|a| a.id.as_str())
         .collect();
-    Ok(json!({"accounts": list, "unreachable": unreachable}))
+    let due: Vec<&str> = selected
+        .iter()
+        .filter(|a| {
+            crate::alerts::attestation::standing(ctx.config.alerts.attestation.as_ref(), a, ctx.now)
+                .is_some_and(|s| !matches!(s, crate::alerts::attestation::Standing::Current { .. }))
+        })
+        .map(|a| a.id.as_str())
+        .collect();
+    Ok(json!({"accounts": list, "unreachable": unreachable, "attestation_due": due}))
+}
+
+/// An owner's attestation standing (`null` when the gate is off).
+fn attestation_json(ctx: &Context<'_>, a: &Account) -> Value {
+    use crate::alerts::attestation::Standing;
+    match crate::alerts::attestation::standing(ctx.config.alerts.attestation.as_ref(), a, ctx.now) {
+        None => Value::Null,
+        Some(s) => {
+            let (expires, days_left) = match s {
+                Standing::Current {
+                    good_through,
+                    days_left,
+                }
+                | Standing::DueSoon {
+                    good_through,
+                    days_left,
+                    ..
+                } => (Some(good_through), Some(days_left)),
+                Standing::Lapsed { good_through } => (Some(good_through), None),
+                Standing::Unrecorded => (None, None),
+            };
+            json!({
+                "state": s.name(),
+                "good_through": expires.map(|d| d.to_string()),
+                "days_left": days_left,
+                "posts_held": s.holds(),
+            })
+        }
+    }
 }
 
 fn delivery_row(ctx: &Context<'_>, d: &Delivery, stops: Option<&Stops>) -> Value {
@@ -598,11 +672,37 @@ fn thaw(ctx: &Context<'_>) -> Answer {
     )
 }
 
-fn disaster_hold(ctx: &Context<'_>, declare: Option<String>) -> Answer {
-    let path = stops::disaster_hold_path(&ctx.config.daemon.state_dir);
+/// Declares or lifts a disaster hold, company-wide or for one account.
+/// A person's declaration always stands as asked. The disaster feed's
+/// (`source` set) never replaces a hold already declared, and its lift
+/// (a JMA cancellation) lifts only a hold the feed itself raised: lifting a
+/// person's hold stays a person's decision.
+fn disaster_hold(ctx: &Context<'_>, declare: Option<String>, scope: Option<&str>, source: Option<Value>) -> Answer {
+    if let Some(id) = scope {
+        account(ctx, id)?;
+    }
+    let path = stops::disaster_hold_path_for(&ctx.config.daemon.state_dir, scope);
+    let existing = stops::read_marker(&path);
+    let by_feed = source.is_some();
+    let event = || {
+        let e = Event::new("disaster-hold");
+        match scope {
+            Some(a) => e.account(a),
+            None => e,
+        }
+    };
     match declare {
         Some(reason) => {
             let reason = required(&reason, "a disaster hold")?;
+            if let (true, Some(existing)) = (by_feed, &existing) {
+                record(
+                    ctx,
+                    event().detail(json!({"declared": true, "already": true, "reason": reason, "source": source})),
+                )?;
+                return Ok(
+                    json!({"disaster_hold": stop_json(&Some(existing.clone())), "account": scope, "already": true}),
+                );
+            }
             let stop = Stop {
                 reason: reason.to_string(),
                 by: ctx.actor.clone(),
@@ -611,16 +711,27 @@ fn disaster_hold(ctx: &Context<'_>, declare: Option<String>) -> Answer {
             stops::set(&path, &stop).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             record(
                 ctx,
-                Event::new("disaster-hold").detail(json!({"declared": true, "reason": reason})),
+                event().detail(json!({"declared": true, "reason": reason, "source": source})),
             )?;
-            Ok(json!({"disaster_hold": stop_json(&Some(stop))}))
+            Ok(json!({"disaster_hold": stop_json(&Some(stop)), "account": scope, "already": false}))
         }
         None => {
+            if let (true, Some(existing)) = (by_feed, &existing) {
+                if existing.by != Actor::daemon() {
+                    record(
+                        ctx,
+                        event().detail(json!({"declared": true, "kept": "declared by a person", "source": source})),
+                    )?;
+                    return Ok(
+                        json!({"disaster_hold": stop_json(&Some(existing.clone())), "account": scope, "kept": true}),
+                    );
+                }
+            }
             let was = stops::lift(&path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
             if was {
-                record(ctx, Event::new("disaster-hold").detail(json!({"declared": false})))?;
+                record(ctx, event().detail(json!({"declared": false, "source": source})))?;
             }
-            Ok(json!({"disaster_hold": null, "was_declared": was}))
+            Ok(json!({"disaster_hold": null, "account": scope, "was_declared": was}))
         }
     }
 }

@@ -338,6 +338,7 @@ pub(super) async fn doctor(ctx: &Context<'_>) -> Result<Value, String> {
             format!("{}: {e}", config.daemon.socket.display()),
         )),
     }
+    checks.extend(crate::daemon::alerts::doctor_checks(config, ctx.now));
     let healthy = checks.iter().all(|c| c["status"] != "fail");
     Ok(json!({"healthy": healthy, "checks": checks}))
 }

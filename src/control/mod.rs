@@ -86,6 +86,14 @@ pub enum Request {
     DisasterHold {
         /// `Some(reason)` declares, `None` lifts.
         declare: Option<String>,
+        /// One account's hold; `None` is the company-wide hold.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        /// Set when herald's disaster feed asks (the JMA message: EventID,
+        /// link, title): it is audited, such a declaration never replaces
+        /// one a person made, and such a lift never lifts one a person made.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<serde_json::Value>,
     },
     Approve {
         delivery: String,

@@ -36,6 +36,8 @@ pub struct Server {
     pid_file: PathBuf,
     pub info: DaemonInfo,
     accept: tokio::task::JoinHandle<()>,
+    /// For requests the daemon makes of itself (the disaster feed).
+    calls: mpsc::Sender<Call>,
 }
 
 /// The pid file beside the store: how the CLI tells a running daemon whose
@@ -45,6 +47,12 @@ pub fn pid_path(state_dir: &Path) -> PathBuf {
 }
 
 impl Server {
+    /// A sender of requests into the daemon's loop, answered like the
+    /// socket's (the disaster feed asks for the disaster hold this way).
+    pub fn caller(&self) -> mpsc::Sender<Call> {
+        self.calls.clone()
+    }
+
     /// Binds the socket (mode 0660) and starts accepting. Must run inside a
     /// tokio runtime.
     pub fn bind(config: &Config) -> anyhow::Result<(Server, mpsc::Receiver<Call>)> {
@@ -61,6 +69,7 @@ impl Server {
         crate::queue::write_atomically(&pid_file, format!("{}\n", std::process::id()).as_bytes())
             .with_context(|| format!("writing {}", pid_file.display()))?;
         let (tx, rx) = mpsc::channel(16);
+        let calls = tx.clone();
         let accept = tokio::spawn(accept_loop(listener, tx));
         tracing::info!(socket = %socket.display(), "control socket ready");
         Ok((
@@ -73,6 +82,7 @@ impl Server {
                     version: env!("CARGO_PKG_VERSION").to_string(),
                 },
                 accept,
+                calls,
             },
             rx,
         ))

@@ -7,6 +7,7 @@
 //! ```text
 //! <state_dir>/stops/frozen.json
 //! <state_dir>/stops/disaster-hold.json
+//! <state_dir>/stops/disaster-hold/<account>.json   (a hold for one account)
 //! <state_dir>/stops/paused/<account>.json
 //! ```
 
@@ -40,8 +41,21 @@ pub fn disaster_hold_path(state_dir: &Path) -> PathBuf {
     folder(state_dir).join("disaster-hold.json")
 }
 
+/// The marker of a disaster hold for one account (`None`: for all).
+pub fn disaster_hold_path_for(state_dir: &Path, account: Option<&str>) -> PathBuf {
+    match account {
+        Some(a) => folder(state_dir).join("disaster-hold").join(format!("{a}.json")),
+        None => disaster_hold_path(state_dir),
+    }
+}
+
 pub fn paused_path(state_dir: &Path, account: &str) -> PathBuf {
     folder(state_dir).join("paused").join(format!("{account}.json"))
+}
+
+/// A marker's stop, if set (an unreadable marker counts as set).
+pub fn read_marker(path: &Path) -> Option<Stop> {
+    read(path)
 }
 
 fn read(path: &Path) -> Option<Stop> {
@@ -97,6 +111,43 @@ pub fn paused(state_dir: &Path, account: &str) -> Option<Stop> {
 /// tone-deaf during a disaster; unlike a freeze, it stops nothing by itself.
 pub fn disaster_hold(state_dir: &Path) -> Option<Stop> {
     read(&disaster_hold_path(state_dir))
+}
+
+/// The disaster holds in force: the company-wide one and those declared
+/// for single accounts (the disaster feed can raise either), read once per
+/// ingest pass.
+#[derive(Debug, Clone, Default)]
+pub struct DisasterHolds {
+    pub all: Option<Stop>,
+    pub accounts: std::collections::BTreeMap<String, Stop>,
+}
+
+impl DisasterHolds {
+    pub fn read(state_dir: &Path) -> DisasterHolds {
+        let dir = folder(state_dir).join("disaster-hold");
+        let accounts = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json").map(String::from))
+                .filter_map(|id| read(&dir.join(format!("{id}.json"))).map(|s| (id, s)))
+                .collect(),
+            Err(_) => Default::default(),
+        };
+        DisasterHolds {
+            all: disaster_hold(state_dir),
+            accounts,
+        }
+    }
+
+    /// Whether a disaster hold applies to this account.
+    pub fn applies(&self, account: &str) -> bool {
+        self.all.is_some() || self.accounts.contains_key(account)
+    }
+
+    /// The hold that applies to `account`, if any (the company-wide first).
+    pub fn for_account(&self, account: &str) -> Option<&Stop> {
+        self.all.as_ref().or_else(|| self.accounts.get(account))
+    }
 }
 
 /// The stops in force, read once per scheduler pass.

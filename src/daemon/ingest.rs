@@ -101,7 +101,7 @@ pub(crate) fn ingest(
     let mut pass = Pass {
         stops: &stops,
         batch: &batch,
-        disaster_hold: crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some(),
+        disaster_holds: crate::control::stops::DisasterHolds::read(&shared.config.daemon.state_dir),
         stops_stamp: stamp_of(&stops),
         now,
     };
@@ -252,8 +252,8 @@ struct Pass<'a> {
     stops: &'a Stops,
     /// What waits for the next commit.
     batch: &'a std::cell::RefCell<Batch>,
-    /// Whether a disaster hold is declared (read once per pass).
-    disaster_hold: bool,
+    /// The disaster holds declared, company-wide or per account (read once per pass).
+    disaster_holds: crate::control::stops::DisasterHolds,
     /// A fingerprint of `stops` (see [`Cached::noted`]).
     stops_stamp: u64,
     now: DateTime<Utc>,
@@ -368,7 +368,7 @@ fn check_post(
     };
     draft.recent = &recent;
     // A declared disaster hold keeps promotional posts back (the rule reads it).
-    draft.disaster_hold = pass.disaster_hold;
+    draft.disaster_hold = pass.disaster_holds.applies(&account.id);
     let started = std::time::Instant::now();
     let report = guidelines.check(&draft);
     shared.telemetry.observe_check(started.elapsed());

@@ -4,6 +4,8 @@
 //! the queue folders. `daemon::run(config, clock, shutdown)` is the whole
 //! daemon, which is what lets tests drive it in-process.
 
+pub(crate) mod alerts;
+mod disaster_feed;
 mod ingest;
 pub mod notes;
 pub mod notify;
@@ -47,6 +49,8 @@ pub(crate) struct Shared {
     telemetry: Arc<crate::metrics::Metrics>,
     /// The audit log (control helper): the daemon's own events.
     audit: crate::audit::Audit,
+    /// Notifications to owners and admins (issue 17), fed by the audit log.
+    notices: alerts::Notices,
     /// Accounts whose deliveries this run held because of the account (a
     /// refusal of the whole account, re-authorization): a post of theirs
     /// that goes through releases them. Holds from before the start were
@@ -226,15 +230,20 @@ impl Daemon {
         let queue_lock = lock_queue(&config.daemon.queue_dir, &config.daemon.state_dir)?;
         let (platforms, guidelines, metrics) = per_account(&config, &clock, |_| None)?;
         let permits = Arc::new(Semaphore::new(config.daemon.max_in_flight));
+        let telemetry = Arc::new(crate::metrics::Metrics::new());
+        let audit = crate::audit::Audit::open(&config.daemon.state_dir);
+        let notices = alerts::Notices::new(&config, store.clone(), clock.clone(), telemetry.clone());
+        audit.set_observer(notices.observer());
         let shared = Shared {
-            audit: crate::audit::Audit::open(&config.daemon.state_dir),
+            audit,
+            notices,
             config,
             clock,
             store,
             platforms,
             guidelines,
             metrics,
-            telemetry: Arc::new(crate::metrics::Metrics::new()),
+            telemetry,
             held_accounts: Default::default(),
         };
         let metrics_listener = match shared.config.metrics.listen {
@@ -262,6 +271,8 @@ impl Daemon {
                 publish::release_reauth_holds(&shared, &account.id, because, shared.clock.now())?;
             }
         }
+        // Attestations renewed while herald was down.
+        alerts::release_gated_holds(&shared, shared.clock.now())?;
         Ok(Daemon {
             shared: Arc::new(shared),
             cache: Default::default(),
@@ -348,6 +359,9 @@ impl Daemon {
         let shared = self.shared.clone();
         let busy = self.busy.clone();
         let (due, next, changed) = tokio::task::spawn_blocking(move || select_due(&shared, &busy, now)).await??;
+        // Reminders and notices of issue 17 (attestation, notifications).
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || alerts::on_tick(&shared, now)).await?;
         // Deliveries that changed state (stale ones) count as progress: the
         // next pass may plan what replaces them.
         let started = due.len() + changed;
@@ -490,6 +504,10 @@ impl Daemon {
                 }
             });
         }
+        // Issue 17: the notification sender and the disaster feed run beside
+        // the loop; neither ever holds publishing.
+        let _sender = AbortOnDrop(Some(tokio::spawn(self.shared.notices.clone().run_sender())));
+        let _feed = AbortOnDrop(alerts::start_feed(&self.shared, control.caller()));
         self.notifier.status("scanning the queue");
         let mut ready = false;
         loop {
@@ -628,6 +646,7 @@ impl Daemon {
             tracing::warn!("{n} requests did not finish within the stop grace; they are reconciled at the next start");
         }
         self.shared.store.flush().await?;
+        self.shared.notices.close();
         Ok(())
     }
 
@@ -672,8 +691,16 @@ impl Daemon {
                 busy: &busy,
                 daemon: Some(info),
             };
+            let recheck = matches!(call.request, crate::control::Request::DisasterHold { .. });
             let response =
                 tokio::runtime::Handle::current().block_on(crate::control::admin::handle(&ctx, call.request));
+            // A disaster hold declared or lifted applies to the posts
+            // already scheduled too, not only to files ingested later.
+            if recheck && matches!(response, crate::control::Response::Ok { .. }) {
+                if let Err(e) = reload::recheck(&shared, ctx.now) {
+                    tracing::error!("re-checking deliveries after the disaster hold changed: {e}");
+                }
+            }
             let _ = call.reply.send(response);
         });
         if !beside {
@@ -709,7 +736,25 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
         // stale or paced, and the next one then goes in its place.
         let mut taken: HashMap<&str, usize> = HashMap::new();
         let mut next = None;
+        // Accounts whose owner's attestation lapsed (issue 17): all their
+        // scheduled deliveries are read, to be held, due or not.
+        let gate = shared.config.alerts.attestation.is_some();
+        let mut lapsed: HashMap<&str, bool> = HashMap::new();
         for h in ix.scheduled() {
+            let Some(account) = shared.config.accounts.get(&*h.account) else {
+                continue;
+            };
+            if stops.blocks_kind(h.kind, account) {
+                continue;
+            }
+            if gate
+                && *lapsed
+                    .entry(&h.account)
+                    .or_insert_with(|| alerts::lapsed(shared, account, now))
+            {
+                ids.push(h.id.clone());
+                continue;
+            }
             if busy.contains(&*h.account) {
                 continue;
             }
@@ -717,14 +762,12 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
             if n >= DUE_PER_ACCOUNT || (n > 0 && h.due > now) {
                 continue;
             }
-            let Some(account) = shared.config.accounts.get(&*h.account) else {
-                continue;
-            };
-            if stops.blocks_kind(h.kind, account) {
-                continue;
-            }
             if h.due > now {
-                next = Some(h.due);
+                next.get_or_insert(h.due);
+                if gate {
+                    // Later ones may still belong to a lapsed account.
+                    continue;
+                }
                 break;
             }
             *taken.entry(&h.account).or_default() += 1;
@@ -740,7 +783,19 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
         let Some(account) = shared.config.accounts.get(&d.account) else {
             continue;
         };
-        if chosen.iter().any(|c| c.account == d.account) {
+        if stops.blocks(&d, account) {
+            continue;
+        }
+        // The yearly attestation gate (issue 17): a lapsed owner's posts are held.
+        if alerts::hold_if_lapsed(shared, &mut d, account, now)? {
+            changed += 1;
+            continue;
+        }
+        if busy.contains(&d.account) || chosen.iter().any(|c| c.account == d.account) {
+            continue;
+        }
+        if d.due > now {
+            next = Some(next.map_or(d.due, |n| n.min(d.due)));
             continue;
         }
         let last = shared.store.account(&d.account)?.last_published;
@@ -819,6 +874,11 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
                 next = Some(next.map_or(allowed, |n| n.min(allowed)));
                 continue;
             }
+        }
+        // X's price (issue 17): a post over the month's budget is held.
+        if alerts::hold_if_over_budget(shared, &mut d, account, now)? {
+            changed += 1;
+            continue;
         }
         chosen.push(d);
     }

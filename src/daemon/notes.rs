@@ -141,6 +141,12 @@ pub fn pending(account: &Account, d: &Delivery, recurring: Option<&str>, stops: 
     let what = match d.state {
         State::Scheduled if stopped.is_some() => stopped.clone().unwrap_or_default(),
         State::Scheduled | State::Publishing => format!("SCHEDULED: herald will publish this post at {}.", human_in(d.due, tz)),
+        // Issue 17's gates release their posts on their own (a renewed
+        // attestation, a new month's budget); the reason says how.
+        State::Held if super::alerts::held_by_a_gate(d) => format!(
+            "HELD: this post is not published for now.\nWhy: {}",
+            d.reason.as_deref().unwrap_or_default()
+        ),
         State::Held => format!(
             "HELD: this post waits for an admin and will not be published on its own.\nWhy: {}",
             d.reason.as_deref().unwrap_or("a guideline check asked for a review")

@@ -457,6 +457,40 @@ pub(crate) fn release_reauth_holds(
     because: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
+    release_holds(
+        shared,
+        Release {
+            account_id,
+            is_hold: is_account_hold,
+            after: "the account works again",
+            event: "reauth-release",
+        },
+        because,
+        now,
+    )
+}
+
+/// Which holds [`release_holds`] lifts, and how it says so.
+pub(crate) struct Release<'a> {
+    pub account_id: &'a str,
+    /// Whether a delivery is held for the reason now gone.
+    pub is_hold: fn(&Delivery) -> bool,
+    /// What happened, for the delivery's reason: "released: {after}".
+    pub after: &'a str,
+    /// The audit event.
+    pub event: &'static str,
+}
+
+/// Releases an account's deliveries held for a reason that is gone (see
+/// [`release_reauth_holds`]): back to scheduled, logged, audited, notes
+/// rewritten. Returns how many were released.
+pub(crate) fn release_holds(
+    shared: &Shared,
+    r: Release<'_>,
+    because: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let account_id = r.account_id;
     let Some(account) = shared.config.accounts.get(account_id) else {
         return Ok(0);
     };
@@ -464,7 +498,7 @@ pub(crate) fn release_reauth_holds(
         .store
         .deliveries_in(account_id, State::Held)?
         .into_iter()
-        .filter(is_account_hold)
+        .filter(|d| (r.is_hold)(d))
         .collect();
     if held.is_empty() {
         return Ok(0);
@@ -480,7 +514,8 @@ pub(crate) fn release_reauth_holds(
         d.transition(
             State::Scheduled,
             Some(format!(
-                "released: the account works again ({because}){}",
+                "released: {} ({because}){}",
+                r.after,
                 if stale {
                     "; it waited longer than its max lateness, so herald checks whether it is still on time before publishing"
                 } else {
@@ -491,12 +526,12 @@ pub(crate) fn release_reauth_holds(
         );
         shared.store.put_delivery(&d)?;
         ids.push(d.id.clone());
-        tracing::info!(account = %account_id, delivery = %d.id, stale, "released: the account works again ({because})");
+        tracing::info!(account = %account_id, delivery = %d.id, stale, "released: {} ({because})", r.after);
     }
     shared.store.flush_blocking()?;
     shared.audit.note(
         now,
-        crate::audit::Event::new("reauth-release")
+        crate::audit::Event::new(r.event)
             .account(account_id)
             .detail(serde_json::json!({"because": because, "deliveries": ids, "late": late})),
     );

@@ -103,6 +103,7 @@ fn prepare(config: Config, old: &Shared) -> Result<Shared, String> {
         metrics,
         telemetry: old.telemetry.clone(),
         audit: old.audit.clone(),
+        notices: old.notices.clone(),
         held_accounts: old.held_accounts.clone(),
     })
 }
@@ -169,12 +170,22 @@ impl Daemon {
             self.permits = Arc::new(Semaphore::new(new.config.daemon.max_in_flight));
         }
         self.shared = Arc::new(new);
+        self.shared.notices.update(&self.shared.config);
         self.shared.telemetry.observe_reload(true);
         // Parsed files depend on the account's zone and folder: read again.
         self.cache.files.clear();
         let shared = self.shared.clone();
         let now = shared.clock.now();
-        match tokio::task::spawn_blocking(move || recheck(&shared, now)).await {
+        match tokio::task::spawn_blocking(move || {
+            // Renewed attestations release their holds first, so that the
+            // recheck sees those deliveries scheduled again.
+            if let Err(e) = super::alerts::release_gated_holds(&shared, now) {
+                tracing::error!("releasing attestation holds after the reload: {e}");
+            }
+            recheck(&shared, now)
+        })
+        .await
+        {
             Ok(Ok((rechecked, changed))) => {
                 summary.rechecked = rechecked;
                 summary.changed = changed;
@@ -228,7 +239,7 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
     let mut verdicts = Vec::new();
     let all = shared.store.deliveries()?;
     let heads: Vec<crate::store::Head> = all.iter().map(crate::store::Head::of).collect();
-    let disaster_hold = crate::control::disaster_hold(&shared.config.daemon.state_dir).is_some();
+    let disaster_holds = crate::control::stops::DisasterHolds::read(&shared.config.daemon.state_dir);
     for mut d in all.clone() {
         let guideline_hold = d.state == State::Held && held_by_guidelines(d.reason.as_deref());
         if d.state != State::Scheduled && !guideline_hold {
@@ -273,7 +284,7 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
         if d.occurrence.is_some() {
             draft.at = d.occurrence;
         }
-        draft.disaster_hold = disaster_hold;
+        draft.disaster_hold = disaster_holds.applies(&account.id);
         // The duplicate rule compares with the account's posts made no
         // later than this one, as ingest did, leaving out copies it already
         // held as duplicates: a held copy must not hold its original.

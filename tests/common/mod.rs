@@ -217,3 +217,43 @@ pub fn published_at(env: &Env, account: &str) -> Vec<DateTime<Utc>> {
     v.sort();
     v
 }
+
+/// Waits (bounded) until `cond` holds, for what a daemon running in the
+/// background does; panics naming `what` if it never does.
+pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// A daemon running in the background (`Daemon::run`) until [`Running::stop`].
+pub struct Running {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    pub fn start(daemon: Daemon) -> Running {
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(daemon.run(async {
+            let _ = rx.await;
+        }));
+        Running {
+            stop: Some(stop),
+            handle,
+        }
+    }
+
+    /// Stops it and waits until it has finished.
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().expect("running").send(());
+        self.handle
+            .await
+            .expect("the daemon task")
+            .expect("the daemon stops cleanly");
+    }
+}
