@@ -184,10 +184,15 @@ impl Stops {
     /// account publishes nothing; a freeze lets through only `emergency`
     /// posts of accounts allowed to send them.
     pub fn blocks(&self, d: &Delivery, account: &Account) -> bool {
+        self.blocks_kind(d.kind, account)
+    }
+
+    /// [`Stops::blocks`] for a delivery of this kind.
+    pub fn blocks_kind(&self, kind: Kind, account: &Account) -> bool {
         if self.paused.contains_key(&account.id) {
             return true;
         }
-        self.frozen.is_some() && !(d.kind == Kind::Emergency && account.emergency)
+        self.frozen.is_some() && !(kind == Kind::Emergency && account.emergency)
     }
 }
 

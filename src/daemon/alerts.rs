@@ -34,6 +34,18 @@ pub(crate) fn is_attestation_hold(d: &Delivery) -> bool {
 /// The scheduler's gate: holds a scheduled delivery of an account whose
 /// owner's attestation has lapsed (at once, not only when due, so that the
 /// owner reads why in the note beside the file). Returns whether it held it.
+/// The account's attestation standing when it holds its posts.
+fn standing_that_holds(shared: &Shared, account: &Account, now: DateTime<Utc>) -> Option<attestation::Standing> {
+    let settings = shared.config.alerts.attestation.as_ref()?;
+    attestation::standing(Some(settings), account, now).filter(|s| s.holds())
+}
+
+/// Whether the account's owner's attestation lapsed, so that
+/// [`hold_if_lapsed`] holds its posts.
+pub(super) fn lapsed(shared: &Shared, account: &Account, now: DateTime<Utc>) -> bool {
+    standing_that_holds(shared, account, now).is_some()
+}
+
 pub(super) fn hold_if_lapsed(
     shared: &Shared,
     d: &mut Delivery,
@@ -43,7 +55,7 @@ pub(super) fn hold_if_lapsed(
     let Some(settings) = shared.config.alerts.attestation.as_ref() else {
         return Ok(false);
     };
-    let Some(standing) = attestation::standing(Some(settings), account, now).filter(|s| s.holds()) else {
+    let Some(standing) = standing_that_holds(shared, account, now) else {
         return Ok(false);
     };
     let why = attestation::hold_reason(settings, account, standing);

@@ -18,7 +18,7 @@ use crate::control::stops::Stops;
 use crate::guidelines::{Draft, Report, Verdict};
 use crate::queue::{self, Candidate, Outcome, Post, PostError};
 use crate::schedule::{is_stale, out_of_quiet_hours, rfc3339_in, When};
-use crate::store::{content_hash, delivery_id, Cursor, Delivery, MediaRef, State, StoreError};
+use crate::store::{content_hash, delivery_id, Cursor, Delivery, Head, MediaRef, State, StoreError};
 
 /// A file as last read, so unchanged files are not parsed again.
 pub(crate) struct Cached {
@@ -26,6 +26,10 @@ pub(crate) struct Cached {
     size: u64,
     hash: String,
     parsed: Result<Post, PostError>,
+    /// The note last written for it: its delivery's last change and the
+    /// stops in force then. While both stay the same, the note is too, and
+    /// a pass neither reads the delivery nor the note again.
+    noted: Option<(DateTime<Utc>, u64)>,
 }
 
 /// What ingest keeps between passes.
@@ -37,6 +41,41 @@ pub(crate) struct Cache {
     skewed: queue::Skewed,
 }
 
+/// Which folders a pass reads.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Scope {
+    /// None: only the scheduler runs (a publication finished, a due instant).
+    #[default]
+    Nothing,
+    /// The account folders something happened in (watcher events).
+    Folders(HashSet<PathBuf>),
+    /// Every account folder (start, a settle wake, a lost watcher event,
+    /// a reload, a control request, and now and then for good measure).
+    All,
+}
+
+impl Scope {
+    /// Both scopes together.
+    pub(crate) fn and(self, other: Scope) -> Scope {
+        match (self, other) {
+            (Scope::All, _) | (_, Scope::All) => Scope::All,
+            (Scope::Nothing, s) | (s, Scope::Nothing) => s,
+            (Scope::Folders(mut a), Scope::Folders(b)) => {
+                a.extend(b);
+                Scope::Folders(a)
+            }
+        }
+    }
+
+    fn covers(&self, folder: &Path) -> bool {
+        match self {
+            Scope::Nothing => false,
+            Scope::Folders(f) => f.contains(folder),
+            Scope::All => true,
+        }
+    }
+}
+
 /// What an ingest pass saw.
 #[derive(Debug, Default)]
 pub(crate) struct Ingested {
@@ -46,20 +85,30 @@ pub(crate) struct Ingested {
     pub unsettled: bool,
 }
 
-pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> Result<Ingested, StoreError> {
+pub(crate) fn ingest(
+    shared: &Shared,
+    cache: &mut Cache,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Ingested, StoreError> {
     let mut result = Ingested::default();
-    let all = shared.store.deliveries()?;
+    if *scope == Scope::Nothing {
+        return Ok(result);
+    }
     // Pause and freeze, read once per pass: the owners' notes say when they keep a post back.
     let stops = Stops::read(&shared.config.daemon.state_dir, shared.config.accounts.values());
+    let batch = std::cell::RefCell::new(Batch::default());
     let mut pass = Pass {
-        all: &all,
         stops: &stops,
-        in_pass: Vec::new(),
+        batch: &batch,
         disaster_holds: crate::control::stops::DisasterHolds::read(&shared.config.daemon.state_dir),
+        stops_stamp: stamp_of(&stops),
         now,
     };
     let mut present_paths = HashSet::new();
-    for account in shared.config.accounts.values() {
+    let mut scanned = HashSet::new();
+    for account in shared.config.accounts.values().filter(|a| scope.covers(&a.folder)) {
+        scanned.insert(account.folder.as_path());
         let scan = match queue::scan(
             &account.folder,
             shared.config.daemon.settle,
@@ -84,16 +133,19 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
             if let Err(e) = handle_file(shared, account, c, cached, &mut pass) {
                 tracing::error!(account = %account.id, file = %c.name, "cannot record the post: {e}");
             }
+            if batch.borrow().notes.len() >= COMMIT_EVERY {
+                Batch::commit(&batch, shared, now)?;
+            }
         }
         // Files that disappeared before publication: the owner cancelled them.
-        for d in all
-            .iter()
-            .filter(|d| d.account == account.id && matches!(d.state, State::Scheduled | State::Held | State::Failed))
-        {
-            if present.contains(&d.file) {
-                continue;
-            }
-            let mut d = d.clone();
+        let gone: Vec<std::sync::Arc<str>> = shared.store.with_index(|ix| {
+            ix.of_account(&account.id)
+                .filter(|h| matches!(h.state, State::Scheduled | State::Held | State::Failed))
+                .filter(|h| !present.contains(&*h.file))
+                .map(|h| h.id.clone())
+                .collect()
+        })?;
+        for mut d in shared.store.deliveries_by_id(gone.iter().map(|id| &**id))? {
             let mut why = "the file was deleted from the queue folder before it was published".to_string();
             if d.may_be_live() {
                 // The owner called it off half-way: what stands stays on
@@ -111,12 +163,27 @@ pub(crate) fn ingest(shared: &Shared, cache: &mut Cache, now: DateTime<Utc>) -> 
             tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "cancelled: the file was deleted");
         }
     }
-    cache.files.retain(|path, _| present_paths.contains(path));
-    shared.store.flush_blocking()?;
+    cache
+        .files
+        .retain(|path, _| present_paths.contains(path) || !path.parent().is_some_and(|p| scanned.contains(p)));
+    // What is left of the batch, and the cancellations.
+    Batch::commit(&batch, shared, now)?;
     Ok(result)
 }
 
-fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: &Candidate) -> &'c Cached {
+/// A fingerprint of the stops in force, which owners' notes mention.
+fn stamp_of(stops: &Stops) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{stops:?}").hash(&mut h);
+    h.finish()
+}
+
+/// At most this many new deliveries wait for a commit: their owners' notes
+/// follow soon, however many files a folder holds.
+const COMMIT_EVERY: usize = 256;
+
+fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: &Candidate) -> &'c mut Cached {
     let cache = &mut cache.files;
     let fresh = cache
         .get(&c.path)
@@ -142,23 +209,53 @@ fn read_cached<'c>(shared: &Shared, cache: &'c mut Cache, account: &Account, c: 
                 size: c.size,
                 hash,
                 parsed,
+                noted: None,
             },
         );
     }
-    &cache[&c.path]
+    cache.get_mut(&c.path).expect("just cached")
 }
 
-/// What one ingest pass knows while it handles its files.
+/// What a pass has recorded but not yet made durable: it commits them
+/// together (group commit) at the end of the pass, every
+/// [`COMMIT_EVERY`] new deliveries, and before any file moves.
+#[derive(Default)]
+struct Batch {
+    /// Audit events of the deliveries recorded.
+    events: Vec<crate::audit::Event>,
+    /// Owners' notes to write once the deliveries are durable.
+    notes: Vec<(PathBuf, String)>,
+}
+
+impl Batch {
+    /// One store flush, one audit append and one sync per folder for all
+    /// that was recorded since the last commit.
+    fn commit(cell: &std::cell::RefCell<Batch>, shared: &Shared, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let batch = std::mem::take(&mut *cell.borrow_mut());
+        shared.store.flush_blocking()?;
+        if !batch.events.is_empty() {
+            shared.audit.note_all(now, batch.events);
+        }
+        if let Err(e) = queue::write_notes(&batch.notes) {
+            tracing::warn!("cannot write an owner's note: {e}");
+        }
+        Ok(())
+    }
+}
+
+/// What one ingest pass knows while it handles its files. (Posts accepted
+/// earlier in the pass are in the store's index as soon as they are
+/// recorded, so two files with the same text dropped together are caught
+/// as duplicates.)
 struct Pass<'a> {
-    /// Every delivery in the store when the pass began.
-    all: &'a [Delivery],
     /// The pause and freeze in force.
     stops: &'a Stops,
-    /// Posts accepted earlier in this pass, which `all` predates, so that two
-    /// files with the same text dropped together are caught as duplicates.
-    in_pass: Vec<PassPost>,
+    /// What waits for the next commit.
+    batch: &'a std::cell::RefCell<Batch>,
     /// The disaster holds declared, company-wide or per account (read once per pass).
     disaster_holds: crate::control::stops::DisasterHolds,
+    /// A fingerprint of `stops` (see [`Cached::noted`]).
+    stops_stamp: u64,
     now: DateTime<Utc>,
 }
 
@@ -166,16 +263,16 @@ fn handle_file(
     shared: &Shared,
     account: &Account,
     c: &Candidate,
-    cached: &Cached,
+    cached: &mut Cached,
     pass: &mut Pass<'_>,
 ) -> Result<(), StoreError> {
-    let (all, stops, now) = (pass.all, pass.stops, pass.now);
+    let (stops, now) = (pass.stops, pass.now);
     let file = FileInPass {
+        batch: pass.batch,
         shared,
         account,
         c,
         hash: &cached.hash,
-        all,
         stops,
         now,
     };
@@ -188,8 +285,17 @@ fn handle_file(
     };
     // A one-shot file already recorded was checked when it was; its
     // delivery says what happens next (reload re-checks on rule changes).
-    if !post.when.is_recurring() && file.note_existing_one_shot()? {
-        return Ok(());
+    if !post.when.is_recurring() {
+        let id = delivery_id(&account.id, &c.name, &cached.hash);
+        let changed = shared.store.with_index(|ix| ix.get(&id).map(|h| h.updated_at))?;
+        let stamp = changed.map(|at| (at, pass.stops_stamp));
+        if stamp.is_some() && cached.noted == stamp {
+            return Ok(());
+        }
+        if file.note_existing_one_shot()? {
+            cached.noted = stamp;
+            return Ok(());
+        }
     }
     // What the platform would refuse in the media: rejected now, with the
     // owner's note, before any upload (X answers only after the uploads).
@@ -210,19 +316,7 @@ fn handle_file(
         );
         return file.reject(Some(post), reason, media);
     }
-    let (report, when) = check_post(shared, account, &c.name, post, pass, None);
-    // Files already recorded are in `all`, with their own times.
-    let known = all
-        .iter()
-        .any(|d| d.account == account.id && d.file == c.name && d.content_hash == cached.hash);
-    if report.verdict != Verdict::Block && !known {
-        pass.in_pass.push(PassPost {
-            account: account.id.clone(),
-            file: c.name.clone(),
-            texts: post.parts.iter().map(|p| p.text.clone()).collect(),
-            when,
-        });
-    }
+    let (report, _) = check_post(shared, account, &c.name, post, pass, None)?;
     if report.verdict == Verdict::Block {
         let rules: Vec<&str> = report
             .findings
@@ -239,7 +333,7 @@ fn handle_file(
     if post.when.is_recurring() {
         // Each occurrence is checked at its own instant (a sensitive date, a
         // quiet period), against the posts known when the pass began.
-        let check_at = |t: DateTime<Utc>| check_post(shared, account, &c.name, post, pass, Some(t)).0;
+        let check_at = |t: DateTime<Utc>| check_post(shared, account, &c.name, post, pass, Some(t)).map(|r| r.0);
         file.plan_recurring(post, &check_at)
     } else {
         file.plan_one_shot(post, report)
@@ -256,8 +350,8 @@ fn check_post(
     post: &Post,
     pass: &Pass<'_>,
     at: Option<DateTime<Utc>>,
-) -> (Report, DateTime<Utc>) {
-    let (all, in_pass, now) = (pass.all, &pass.in_pass, pass.now);
+) -> Result<(Report, DateTime<Utc>), StoreError> {
+    let now = pass.now;
     let metric = shared.metrics[&account.id].as_ref();
     let guidelines = &shared.guidelines[&account.id];
     let mut draft = Draft::of(post, now, metric);
@@ -266,34 +360,19 @@ fn check_post(
     }
     let when = draft.when();
     // The duplicate rule compares with the account's other recent posts.
-    let recent = guidelines
-        .duplicate_window()
-        .map(|window| {
-            let mut texts = recent_texts(all, &account.id, file, when, window);
-            texts.extend(
-                in_pass
-                    .iter()
-                    .filter(|p| p.account == account.id && p.file != file && (p.when - when).abs() <= window)
-                    .flat_map(|p| p.texts.iter().cloned()),
-            );
-            texts
-        })
-        .unwrap_or_default();
+    let recent = match guidelines.duplicate_window() {
+        Some(window) => shared
+            .store
+            .with_index(|ix| recent_texts(ix.recent(&account.id, when, window), &account.id, file, when, window))?,
+        None => Vec::new(),
+    };
     draft.recent = &recent;
     // A declared disaster hold keeps promotional posts back (the rule reads it).
     draft.disaster_hold = pass.disaster_holds.applies(&account.id);
     let started = std::time::Instant::now();
     let report = guidelines.check(&draft);
     shared.telemetry.observe_check(started.elapsed());
-    (report, when)
-}
-
-/// A post accepted during the current ingest pass (for the duplicate rule).
-pub(crate) struct PassPost {
-    account: String,
-    file: String,
-    texts: Vec<String>,
-    when: DateTime<Utc>,
+    Ok((report, when))
 }
 
 /// The texts of the account's other posts (not this file's: a recurring
@@ -301,17 +380,17 @@ pub(crate) struct PassPost {
 /// `around`, for the duplicate rule. Posts that never went out (rejected,
 /// cancelled, expired) do not count.
 pub(super) fn recent_texts<'a>(
-    all: impl IntoIterator<Item = &'a Delivery>,
+    all: impl IntoIterator<Item = &'a Head>,
     account: &str,
     file: &str,
     around: DateTime<Utc>,
     window: chrono::Duration,
 ) -> Vec<String> {
     all.into_iter()
-        .filter(|d| d.account == account && d.file != file)
-        .filter(|d| !matches!(d.state, State::Rejected | State::Cancelled | State::Expired))
-        .filter(|d| (d.published.as_ref().map_or(d.scheduled_for, |p| p.at) - around).abs() <= window)
-        .flat_map(|d| d.text.iter().cloned())
+        .filter(|d| &*d.account == account && &*d.file != file)
+        .filter(|d| d.counts_as_recent())
+        .filter(|d| (d.when - around).abs() <= window)
+        .flat_map(|d| d.texts.iter().flat_map(|t| t.iter().cloned()))
         .collect()
 }
 
@@ -323,8 +402,8 @@ struct FileInPass<'a> {
     c: &'a Candidate,
     /// The file's content hash.
     hash: &'a str,
-    /// Every delivery in the store when the pass began.
-    all: &'a [Delivery],
+    /// What waits for the pass's next commit.
+    batch: &'a std::cell::RefCell<Batch>,
     /// The pause and freeze in force.
     stops: &'a Stops,
     now: DateTime<Utc>,
@@ -437,11 +516,12 @@ impl FileInPass<'_> {
                 d.findings = findings;
                 d.transition(State::Rejected, Some(reason), now);
                 shared.store.put_delivery(&d)?;
-                shared.store.flush_blocking()?;
-                audit_ingest(shared, &d, now);
+                self.audit_ingest(&d);
                 d
             }
         };
+        // The result is durable before the file moves.
+        self.commit()?;
         finish_file(account, &c.path, &d);
         Ok(())
     }
@@ -474,25 +554,51 @@ impl FileInPass<'_> {
     /// something may already be published. The edit must not replace it:
     /// the new version would publish again what stands. Herald finishes the
     /// version it started and says so in the owner's note.
-    fn started_version(&self) -> Option<&Delivery> {
+    fn started_version(&self) -> Result<Option<Delivery>, StoreError> {
         let FileInPass {
-            account, c, hash, all, ..
+            shared,
+            account,
+            c,
+            hash,
+            ..
         } = *self;
-        all.iter().find(|d| {
-            d.account == account.id
-                && d.file == c.name
-                && d.content_hash != hash
-                && matches!(d.state, State::Scheduled | State::Held | State::Failed)
-                && d.may_be_live()
+        let id = shared.store.with_index(|ix| {
+            ix.of_file(&account.id, &c.name)
+                .find(|d| {
+                    d.content_hash != hash
+                        && matches!(d.state, State::Scheduled | State::Held | State::Failed)
+                        && d.may_be_live
+                })
+                .map(|d| d.id.clone())
+        })?;
+        Ok(match id {
+            Some(id) => shared.store.delivery(&id)?,
+            None => None,
         })
+    }
+
+    /// This file's deliveries of another content than `keep_hash` still to
+    /// be published.
+    fn other_versions(&self, keep_hash: &str) -> Result<Vec<Delivery>, StoreError> {
+        let FileInPass { shared, account, c, .. } = *self;
+        let ids: Vec<std::sync::Arc<str>> = shared.store.with_index(|ix| {
+            ix.of_file(&account.id, &c.name)
+                .filter(|d| {
+                    d.content_hash != keep_hash && matches!(d.state, State::Scheduled | State::Held | State::Failed)
+                })
+                .map(|d| d.id.clone())
+                .collect()
+        })?;
+        shared.store.deliveries_by_id(ids.iter().map(|id| &**id))
     }
 
     /// Keeps the started version (see [`FileInPass::started_version`]) and
     /// tells the owner; true when there is one.
-    fn keep_started_version(&self) -> bool {
-        let Some(d) = self.started_version() else {
-            return false;
+    fn keep_started_version(&self) -> Result<bool, StoreError> {
+        let Some(d) = self.started_version()? else {
+            return Ok(false);
         };
+        let d = &d;
         let FileInPass { account, c, .. } = *self;
         tracing::warn!(account = %account.id, delivery = %d.id, file = %c.name, "the file was edited after part of it was published; herald finishes the version it started");
         let note = format!(
@@ -503,35 +609,25 @@ impl FileInPass<'_> {
             notes::pending(account, d, None, self.stops)
         );
         let _ = queue::write_note(&c.path, &note);
-        true
+        Ok(true)
     }
 
     fn cancel_superseded(&self) -> Result<(), StoreError> {
         let FileInPass {
             shared,
             account,
-            c,
             hash: keep_hash,
-            all,
             now,
             ..
         } = *self;
-        let file = c.name.as_str();
-        for d in all {
-            if d.account == account.id
-                && d.file == file
-                && d.content_hash != keep_hash
-                && matches!(d.state, State::Scheduled | State::Held | State::Failed)
-            {
-                let mut d = d.clone();
-                d.transition(
-                    State::Cancelled,
-                    Some("the file was edited; the new version replaces this one".into()),
-                    now,
-                );
-                shared.store.put_delivery(&d)?;
-                tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "replaced by an edited version");
-            }
+        for mut d in self.other_versions(keep_hash)? {
+            d.transition(
+                State::Cancelled,
+                Some("the file was edited; the new version replaces this one".into()),
+                now,
+            );
+            shared.store.put_delivery(&d)?;
+            tracing::info!(account = %account.id, delivery = %d.id, file = %d.file, "replaced by an edited version");
         }
         Ok(())
     }
@@ -564,7 +660,7 @@ impl FileInPass<'_> {
             account, c, hash, now, ..
         } = *self;
         let id = delivery_id(&account.id, &c.name, hash);
-        if self.keep_started_version() {
+        if self.keep_started_version()? {
             return Ok(());
         }
         self.cancel_superseded()?;
@@ -603,22 +699,28 @@ impl FileInPass<'_> {
             d.transition(State::Held, Some(held_reason(&report)), now);
         }
         d.findings = report.findings;
+        // Durable, audited and noted with the pass's next commit.
         shared.store.put_delivery(&d)?;
-        shared.store.flush_blocking()?;
-        audit_ingest(shared, &d, now);
+        self.audit_ingest(&d);
         let rules = rule_ids(&d.findings);
         tracing::info!(account = %account.id, delivery = %d.id, file = %c.name, state = d.state.name(), rule = rules.as_deref(), due = %rfc3339_in(d.due, account.time_zone), "planned");
-        let _ = queue::write_note(&c.path, &notes::pending(account, &d, recurring, self.stops));
+        self.batch
+            .borrow_mut()
+            .notes
+            .push((c.path.clone(), notes::pending(account, &d, recurring, self.stops)));
         Ok(())
     }
 
-    fn plan_recurring(&self, post: &Post, check_at: &dyn Fn(DateTime<Utc>) -> Report) -> Result<(), StoreError> {
+    fn plan_recurring(
+        &self,
+        post: &Post,
+        check_at: &dyn Fn(DateTime<Utc>) -> Result<Report, StoreError>,
+    ) -> Result<(), StoreError> {
         let FileInPass {
             shared,
             account,
             c,
             hash,
-            all,
             now,
             ..
         } = *self;
@@ -627,15 +729,16 @@ impl FileInPass<'_> {
         };
         let tz = account.time_zone;
         let spec_text = spec.as_str().to_string();
-        if let Some(d) = all
-            .iter()
-            .find(|d| d.account == account.id && d.file == c.name && d.content_hash == hash && d.state.is_pending())
-        {
-            let d = shared.store.delivery(&d.id)?.unwrap_or_else(|| d.clone());
+        let pending = shared.store.with_index(|ix| {
+            ix.of_file(&account.id, &c.name)
+                .find(|d| d.content_hash == hash && d.state.is_pending())
+                .map(|d| d.id.clone())
+        })?;
+        if let Some(d) = pending.map(|id| shared.store.delivery(&id)).transpose()?.flatten() {
             let _ = queue::write_note(&c.path, &notes::pending(account, &d, Some(&spec_text), self.stops));
             return Ok(());
         }
-        if self.keep_started_version() {
+        if self.keep_started_version()? {
             return Ok(());
         }
         self.cancel_superseded()?;
@@ -706,7 +809,7 @@ impl FileInPass<'_> {
                 next = resume;
                 continue;
             }
-            let occurrence_report = check_at(t);
+            let occurrence_report = check_at(t)?;
             if occurrence_report.verdict == Verdict::Block {
                 // This occurrence must not go out (a quiet period, an
                 // embargo still on): it is recorded as rejected and the
@@ -724,8 +827,7 @@ impl FileInPass<'_> {
                     now,
                 );
                 shared.store.put_delivery(&d)?;
-                shared.store.flush_blocking()?;
-                audit_ingest(shared, &d, now);
+                self.audit_ingest(&d);
                 tracing::warn!(account = %account.id, delivery = %d.id, file = %c.name, rule = %rules, "occurrence at {} rejected by the guidelines", rfc3339_in(t, tz));
                 after = t;
                 next = post.when.next_occurrence(after, tz);
@@ -747,7 +849,7 @@ impl FileInPass<'_> {
             now,
         );
         shared.store.put_delivery(&d)?;
-        shared.store.flush_blocking()?;
+        self.commit()?;
         let note = format!(
         "FINISHED: this recurring post (cron \"{spec_text}\") has no occurrences left; it was published {published} times.\n"
     );
@@ -763,20 +865,28 @@ impl FileInPass<'_> {
 
 /// The audit trail of a new delivery: the file read, the checks' verdict,
 /// and when it is planned (or why not). Text as a hash, never the text.
-fn audit_ingest(shared: &Shared, d: &Delivery, now: DateTime<Utc>) {
+fn ingest_events(d: &Delivery) -> Vec<crate::audit::Event> {
     use crate::audit::Event;
     use serde_json::json;
     let event = |name| Event::new(name).account(&d.account).delivery(&d.id);
     let rules: Vec<&str> = d.findings.iter().map(|f| f.rule.as_str()).collect();
-    // One fsync for the three lines.
-    shared.audit.note_all(
-        now,
-        vec![
+    vec![
             event("ingest").detail(json!({"file": d.file, "content_hash": d.content_hash, "text_hash": crate::audit::text_hash(&d.text), "kind": d.kind.name()})),
             event("verdict").detail(json!({"verdict": d.verdict.name(), "rules": rules})),
             event("schedule").detail(json!({"state": d.state.name(), "due": d.due.to_rfc3339(), "reason": d.reason})),
-        ],
-    );
+    ]
+}
+
+impl FileInPass<'_> {
+    /// Audits a delivery just recorded, with the pass's next commit.
+    fn audit_ingest(&self, d: &Delivery) {
+        self.batch.borrow_mut().events.extend(ingest_events(d));
+    }
+
+    /// Makes everything recorded so far durable (before a file moves).
+    fn commit(&self) -> Result<(), StoreError> {
+        Batch::commit(self.batch, self.shared, self.now)
+    }
 }
 
 /// Ends the delivery of a file whose delivery state ended outside ingest

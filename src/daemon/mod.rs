@@ -14,7 +14,7 @@ pub mod reload;
 pub mod signals;
 mod stop;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,7 +40,10 @@ pub(crate) struct Shared {
     clock: Arc<dyn Clock>,
     store: Store,
     platforms: BTreeMap<String, Arc<dyn Platform>>,
-    guidelines: BTreeMap<String, Guidelines>,
+    /// Each account's rules; accounts that follow the same rulebooks in the
+    /// same time zone share one set (built once: the term automata are the
+    /// bulk of herald's memory and start-up).
+    guidelines: BTreeMap<String, Arc<Guidelines>>,
     metrics: BTreeMap<String, Box<dyn TextMetric>>,
     /// Prometheus counters (the [`crate::metrics`] module), kept across reloads.
     telemetry: Arc<crate::metrics::Metrics>,
@@ -67,6 +70,10 @@ pub struct Summary {
 pub struct Daemon {
     shared: Arc<Shared>,
     cache: ingest::Cache,
+    /// Which folders the next pass reads (see [`ingest::Scope`]).
+    scope: ingest::Scope,
+    /// When every folder was last read.
+    last_full: std::time::Instant,
     /// Accounts with a delivery in flight; an account publishes in order,
     /// one delivery at a time.
     busy: HashSet<String>,
@@ -180,7 +187,7 @@ fn open_store(path: &Path) -> anyhow::Result<Store> {
 /// Each account's platform client, rules and text metric.
 type PerAccount = (
     BTreeMap<String, Arc<dyn Platform>>,
-    BTreeMap<String, Guidelines>,
+    BTreeMap<String, Arc<Guidelines>>,
     BTreeMap<String, Box<dyn TextMetric>>,
 );
 
@@ -194,13 +201,20 @@ fn per_account(
     let mut platforms = BTreeMap::new();
     let mut guidelines = BTreeMap::new();
     let mut metrics = BTreeMap::new();
+    // What an account's rules depend on: its rulebooks (after the baseline)
+    // and its time zone.
+    let mut built: BTreeMap<(Vec<&str>, &str), Arc<Guidelines>> = BTreeMap::new();
     for account in config.accounts.values() {
         let client = match reuse(account) {
             Some(p) => p,
             None => platform::connect_for_daemon(config, account, clock.clone())?,
         };
         platforms.insert(account.id.clone(), client);
-        guidelines.insert(account.id.clone(), Guidelines::for_account(config, account));
+        let books = config.rulebooks_for(account).map(|b| b.name.as_str()).collect();
+        let rules = built
+            .entry((books, account.time_zone.name()))
+            .or_insert_with(|| Arc::new(Guidelines::for_account(config, account)));
+        guidelines.insert(account.id.clone(), rules.clone());
         metrics.insert(account.id.clone(), platform::metric_for(config, account.platform));
     }
     Ok((platforms, guidelines, metrics))
@@ -262,6 +276,8 @@ impl Daemon {
         Ok(Daemon {
             shared: Arc::new(shared),
             cache: Default::default(),
+            scope: ingest::Scope::All,
+            last_full: std::time::Instant::now(),
             busy: HashSet::new(),
             tasks: JoinSet::new(),
             permits,
@@ -311,8 +327,17 @@ impl Daemon {
         self.report_strays();
         let shared = self.shared.clone();
         let mut cache = std::mem::take(&mut self.cache);
+        // Every folder now and then, whatever the events said: a change
+        // the watcher missed is found within minutes.
+        if self.last_full.elapsed() > FULL_SCAN_EVERY {
+            self.scope = ingest::Scope::All;
+        }
+        let scope = std::mem::take(&mut self.scope);
+        if scope == ingest::Scope::All {
+            self.last_full = std::time::Instant::now();
+        }
         let (cache, ingested) = tokio::task::spawn_blocking(move || {
-            let r = ingest::ingest(&shared, &mut cache, now);
+            let r = ingest::ingest(&shared, &mut cache, &scope, now);
             (cache, r)
         })
         .await?;
@@ -340,6 +365,10 @@ impl Daemon {
         // Deliveries that changed state (stale ones) count as progress: the
         // next pass may plan what replaces them.
         let started = due.len() + changed;
+        if changed > 0 {
+            // A stale recurring occurrence ended: its series plans the next.
+            self.scope = ingest::Scope::All;
+        }
         for d in due {
             self.busy.insert(d.account.clone());
             let shared = self.shared.clone();
@@ -383,6 +412,12 @@ impl Daemon {
     fn task_done(&mut self, joined: Result<String, tokio::task::JoinError>) {
         match joined {
             Ok(account) => {
+                // Its folder changed (the file moved on), and a recurring
+                // post plans its next occurrence: that folder alone is read.
+                if let Some(a) = self.shared.config.accounts.get(&account) {
+                    let folder = ingest::Scope::Folders(HashSet::from([a.folder.clone()]));
+                    self.scope = std::mem::take(&mut self.scope).and(folder);
+                }
                 self.busy.remove(&account);
             }
             Err(e) => {
@@ -392,6 +427,7 @@ impl Daemon {
                 if self.tasks.is_empty() {
                     self.busy.clear();
                 }
+                self.scope = ingest::Scope::All;
             }
         }
     }
@@ -400,6 +436,7 @@ impl Daemon {
     /// those requests to finish. Returns how many deliveries it started and
     /// when the first file still being written will be settled.
     pub async fn pass(&mut self) -> anyhow::Result<(usize, Option<SystemTime>)> {
+        self.scope = ingest::Scope::All;
         let (_, wake, started) = self.tick().await?;
         while let Some(joined) = self.tasks.join_next().await {
             self.task_done(joined);
@@ -425,18 +462,22 @@ impl Daemon {
             }
         }
         // One last pass so notes reflect the final states.
+        self.scope = ingest::Scope::All;
         self.tick().await?;
         self.summary()
     }
 
     fn summary(&self) -> anyhow::Result<Summary> {
         let mut s = Summary::default();
-        for d in self.shared.store.deliveries()? {
-            *s.counts.entry(d.state.name().to_string()).or_default() += 1;
-            if d.state == State::Published {
-                s.published += 1;
+        self.shared.store.with_index(|ix| {
+            for state in State::ALL {
+                let n = ix.count(state);
+                if n > 0 {
+                    s.counts.insert(state.name().to_string(), n);
+                }
             }
-        }
+            s.published = ix.count(State::Published);
+        })?;
         Ok(s)
     }
 
@@ -444,7 +485,8 @@ impl Daemon {
     /// requests in flight finish, flushes the store and returns.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let (wake_tx, mut wake_rx) = mpsc::channel(1);
-        let _watcher = crate::queue::watch::watch(&self.shared.config.daemon.queue_dir, wake_tx)
+        let changes = crate::queue::watch::SharedChanges::default();
+        let _watcher = crate::queue::watch::watch(&self.shared.config.daemon.queue_dir, wake_tx, changes.clone())
             .with_context(|| format!("watching {}", self.shared.config.daemon.queue_dir.display()))?;
         let (control, mut calls) = crate::control::server::Server::bind(&self.shared.config)?;
         tokio::pin!(shutdown);
@@ -494,17 +536,28 @@ impl Daemon {
             });
             tokio::select! {
                 _ = &mut shutdown => break,
+                // A due instant, or a finished publication: the scheduler
+                // alone (the queue folders did not change).
                 _ = clock.sleep_until(next) => {}
-                _ = async { match settle { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {}
+                _ = async { match settle { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {
+                    self.scope = std::mem::take(&mut self.scope).and(ingest::Scope::All);
+                }
                 Some(()) = wake_rx.recv() => {
                     // Let a burst of file events settle into one rescan.
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     while wake_rx.try_recv().is_ok() {}
+                    let c = crate::queue::watch::take(&changes);
+                    let scope = if c.all { ingest::Scope::All } else { ingest::Scope::Folders(c.folders) };
+                    self.scope = std::mem::take(&mut self.scope).and(scope);
                 }
                 Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => self.task_done(joined),
-                Some(call) = calls.recv() => self.serve(call, &control.info).await,
+                Some(call) = calls.recv() => {
+                    self.serve(call, &control.info).await;
+                    self.scope = ingest::Scope::All;
+                }
                 _ = notify::sleep_until(self.notifier.watchdog_deadline()) => {}
                 Some(request) = reload::next(&mut self.reloads) => {
+                    self.scope = ingest::Scope::All;
                     let result = self.reload().await;
                     view.send_replace(self.shared.clone());
                     if let Some(reply) = request.reply {
@@ -602,8 +655,7 @@ impl Daemon {
         let scheduled = self
             .shared
             .store
-            .deliveries()
-            .map(|all| all.iter().filter(|d| d.state == State::Scheduled).count())
+            .with_index(|ix| ix.count(State::Scheduled))
             .unwrap_or(0);
         format!(
             "running: {} accounts, {scheduled} deliveries scheduled, {} publishing",
@@ -659,6 +711,12 @@ impl Daemon {
     }
 }
 
+/// How often the loop reads every queue folder even without events.
+const FULL_SCAN_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// How many due deliveries of one account [`select_due`] reads per pass.
+const DUE_PER_ACCOUNT: usize = 4;
+
 /// What [`select_due`] chose: deliveries to publish now, the next instant
 /// something else falls due, and how many deliveries changed state.
 type Selection = (Vec<Delivery>, Option<DateTime<Utc>>, usize);
@@ -667,19 +725,60 @@ type Selection = (Vec<Delivery>, Option<DateTime<Utc>>, usize);
 /// delivery that is due, once it has passed the stale and pacing checks.
 /// Returns them and the next instant something else falls due.
 fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Result<Selection, StoreError> {
-    let mut scheduled: Vec<Delivery> = shared
-        .store
-        .deliveries()?
-        .into_iter()
-        .filter(|d| d.state == State::Scheduled)
-        .collect();
-    scheduled.sort_by(|a, b| (a.due, &a.id).cmp(&(b.due, &b.id)));
-    let mut chosen: Vec<Delivery> = Vec::new();
-    let mut next: Option<DateTime<Utc>> = None;
-    let mut ended = Vec::new();
-    let mut changed = 0;
     // Pause and freeze (control helper): markers in the state folder.
     let stops = crate::control::stops::Stops::read(&shared.config.daemon.state_dir, shared.config.accounts.values());
+    // From the index, earliest due first: the deliveries due now (one per
+    // account that is free), and the first that falls due later. Only
+    // those are read from the table.
+    let (due_ids, mut next) = shared.store.with_index(|ix| {
+        let mut ids: Vec<std::sync::Arc<str>> = Vec::new();
+        // Up to a few due deliveries per account: the first may turn out
+        // stale or paced, and the next one then goes in its place.
+        let mut taken: HashMap<&str, usize> = HashMap::new();
+        let mut next = None;
+        // Accounts whose owner's attestation lapsed (issue 17): all their
+        // scheduled deliveries are read, to be held, due or not.
+        let gate = shared.config.alerts.attestation.is_some();
+        let mut lapsed: HashMap<&str, bool> = HashMap::new();
+        for h in ix.scheduled() {
+            let Some(account) = shared.config.accounts.get(&*h.account) else {
+                continue;
+            };
+            if stops.blocks_kind(h.kind, account) {
+                continue;
+            }
+            if gate
+                && *lapsed
+                    .entry(&h.account)
+                    .or_insert_with(|| alerts::lapsed(shared, account, now))
+            {
+                ids.push(h.id.clone());
+                continue;
+            }
+            if busy.contains(&*h.account) {
+                continue;
+            }
+            let n = taken.get(&*h.account).copied().unwrap_or(0);
+            if n >= DUE_PER_ACCOUNT || (n > 0 && h.due > now) {
+                continue;
+            }
+            if h.due > now {
+                next.get_or_insert(h.due);
+                if gate {
+                    // Later ones may still belong to a lapsed account.
+                    continue;
+                }
+                break;
+            }
+            *taken.entry(&h.account).or_default() += 1;
+            ids.push(h.id.clone());
+        }
+        (ids, next)
+    })?;
+    let scheduled = shared.store.deliveries_by_id(due_ids.iter().map(|id| &**id))?;
+    let mut chosen: Vec<Delivery> = Vec::new();
+    let mut ended = Vec::new();
+    let mut changed = 0;
     for mut d in scheduled {
         let Some(account) = shared.config.accounts.get(&d.account) else {
             continue;
@@ -782,6 +881,10 @@ fn select_due(shared: &Shared, busy: &HashSet<String>, now: DateTime<Utc>) -> Re
             continue;
         }
         chosen.push(d);
+    }
+    if changed > 0 {
+        // What replaces them may be due already: come round again at once.
+        next = Some(now);
     }
     shared.store.flush_blocking()?;
     for d in &ended {

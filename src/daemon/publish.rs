@@ -418,12 +418,7 @@ fn hold_account(shared: &Shared, account_id: &str, reason: &str, now: DateTime<U
     let Some(account) = shared.config.accounts.get(account_id) else {
         return Ok(());
     };
-    let waiting: Vec<Delivery> = shared
-        .store
-        .deliveries()?
-        .into_iter()
-        .filter(|d| d.account == account_id && d.state == State::Scheduled)
-        .collect();
+    let waiting = shared.store.deliveries_in(account_id, State::Scheduled)?;
     let mut ids = Vec::new();
     for mut d in waiting {
         let reason = format!("{reason}{}", live_suffix(&d));
@@ -501,9 +496,9 @@ pub(crate) fn release_holds(
     };
     let held: Vec<Delivery> = shared
         .store
-        .deliveries()?
+        .deliveries_in(account_id, State::Held)?
         .into_iter()
-        .filter(|d| d.account == account_id && (r.is_hold)(d))
+        .filter(|d| (r.is_hold)(d))
         .collect();
     if held.is_empty() {
         return Ok(0);
@@ -564,12 +559,7 @@ async fn audit(shared: &Arc<Shared>, at: DateTime<Utc>, name: &'static str, d: &
 /// (X) look for the post first (`unsure_since`).
 pub(crate) fn recover_interrupted(shared: &Shared, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut n = 0;
-    for mut d in shared
-        .store
-        .deliveries()?
-        .into_iter()
-        .filter(|d| d.state == State::Publishing)
-    {
+    for mut d in shared.store.deliveries_where(|h| h.state == State::Publishing)? {
         let attempt = d.attempts.len();
         d.unsure_since = d.attempts.last().map(|a| a.started_at).or(Some(now));
         d.transition(

@@ -238,6 +238,7 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
     let mut changed = 0;
     let mut verdicts = Vec::new();
     let all = shared.store.deliveries()?;
+    let heads: Vec<crate::store::Head> = all.iter().map(crate::store::Head::of).collect();
     let disaster_holds = crate::control::stops::DisasterHolds::read(&shared.config.daemon.state_dir);
     for mut d in all.clone() {
         let guideline_hold = d.state == State::Held && held_by_guidelines(d.reason.as_deref());
@@ -291,11 +292,14 @@ pub(super) fn recheck(shared: &Shared, now: DateTime<Utc>) -> Result<(usize, usi
             .duplicate_window()
             .map(|window| {
                 ingest::recent_texts(
-                    all.iter().filter(|o| {
-                        o.id != d.id
-                            && o.created_at <= d.created_at
-                            && (o.state == State::Published || !o.findings.iter().any(|f| f.rule == "duplicate"))
-                    }),
+                    all.iter()
+                        .zip(&heads)
+                        .filter(|(o, _)| {
+                            o.id != d.id
+                                && o.created_at <= d.created_at
+                                && (o.state == State::Published || !o.findings.iter().any(|f| f.rule == "duplicate"))
+                        })
+                        .map(|(_, h)| h),
                     &account.id,
                     &d.file,
                     draft.when(),

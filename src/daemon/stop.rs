@@ -14,12 +14,7 @@ use crate::store::{State, StoreError};
 /// abandoned at shutdown. Returns how many.
 pub(super) fn record_abandoned(shared: &Shared, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut n = 0;
-    for mut d in shared
-        .store
-        .deliveries()?
-        .into_iter()
-        .filter(|d| d.state == State::Publishing)
-    {
+    for mut d in shared.store.deliveries_where(|h| h.state == State::Publishing)? {
         let attempt = d.attempts.len();
         if let Some(a) = d.attempts.last_mut() {
             a.outcome = Some("abandoned: herald was stopped while the request was in flight".into());

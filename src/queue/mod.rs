@@ -27,6 +27,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Published,
+        Outcome::Rejected,
+        Outcome::Cancelled,
+        Outcome::Expired,
+    ];
+
     pub fn folder(self) -> &'static str {
         match self {
             Outcome::Published => "published",
@@ -169,13 +176,33 @@ pub fn write_atomically_with(
     mode: u32,
     prepare: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    replace_file(path, contents, mode, prepare)?;
+    sync_dir(parent_of(path))
+}
+
+/// The temporary file a replacement of `path` is written to first: a
+/// dotfile, which ingest ignores.
+fn temporary_name(path: &Path) -> PathBuf {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    parent_of(path).join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// [`write_atomically_with`] but for the folder's sync, which the caller
+/// makes (once for many files).
+fn replace_file(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    prepare: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = temporary_name(path);
     let result = (|| {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
@@ -192,8 +219,7 @@ pub fn write_atomically_with(
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result?;
-    sync_dir(dir)
+    result
 }
 
 /// Makes a change to a folder's entries (a rename, a removal) durable.
@@ -216,6 +242,62 @@ pub fn write_note(file: &Path, text: &str) -> std::io::Result<()> {
         return Ok(());
     }
     write_atomically(&path, text.as_bytes())
+}
+
+/// Writes many notes (file, text) as [`write_note`] does, with two syncs
+/// of the file system for all of them instead of two per note (group
+/// commit): every note's temporary file is written, one `syncfs` makes
+/// them durable, they are renamed into place, and one more `syncfs` makes
+/// the renames durable. Returns the first error, having tried every note.
+pub fn write_notes(notes: &[(PathBuf, String)]) -> std::io::Result<()> {
+    let mut first_error = None;
+    let mut staged = Vec::new();
+    for (file, text) in notes {
+        let path = note_path(file);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        let tmp = temporary_name(&path);
+        match std::fs::write(&tmp, text.as_bytes()) {
+            Ok(()) => staged.push((tmp, path)),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let Some((first, _)) = staged.first() else {
+        return first_error.map_or(Ok(()), Err);
+    };
+    if let Err(e) = sync_file_system(first) {
+        // Not durable: leave the notes as they were.
+        for (tmp, _) in &staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+        return Err(e);
+    }
+    for (tmp, path) in &staged {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            let _ = std::fs::remove_file(tmp);
+            first_error.get_or_insert(e);
+        }
+    }
+    if let Err(e) = sync_file_system(first.parent().unwrap_or(Path::new("."))) {
+        first_error.get_or_insert(e);
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Makes everything written to the file system holding `path` durable
+/// (syncfs(2)): one call for many files.
+fn sync_file_system(path: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path)?;
+    // SAFETY: syncfs only reads the descriptor, which `f` keeps open.
+    if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Removes herald's note beside a file, if any.
@@ -254,6 +336,8 @@ pub fn move_to_outcome(file: &Path, outcome: Outcome, note: &str) -> std::io::Re
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("post");
     let target = free_name(&dir, name);
     write_atomically(&note_path(&target), note.as_bytes())?;
+    // The watcher need not wake the scheduler for this move.
+    watch::moving(file);
     std::fs::rename(file, &target)?;
     sync_dir(&dir)?;
     sync_dir(folder)?;
@@ -264,6 +348,31 @@ pub fn move_to_outcome(file: &Path, outcome: Outcome, note: &str) -> std::io::Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_written_together_land_whole_and_leave_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        write_note(&a.join("same.json"), "unchanged").unwrap();
+        let notes = vec![
+            (a.join("one.json"), "first".to_string()),
+            (b.join("two.json"), "second".to_string()),
+            (a.join("same.json"), "unchanged".to_string()),
+        ];
+        write_notes(&notes).unwrap();
+        for (file, text) in &notes {
+            assert_eq!(&std::fs::read_to_string(note_path(file)).unwrap(), text);
+        }
+        for folder in [&a, &b] {
+            let names: Vec<String> = std::fs::read_dir(folder)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert!(names.iter().all(|n| n.ends_with(NOTE_SUFFIX)), "{names:?}");
+        }
+    }
 
     #[test]
     fn work_in_progress_names_are_not_posts() {

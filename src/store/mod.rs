@@ -7,6 +7,7 @@
 //! are flushed with [`Store::flush`] before the effect (invariant 1).
 
 mod delivery;
+pub mod index;
 
 use std::path::Path;
 
@@ -14,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 pub use delivery::{content_hash, delivery_id, Attempt, Delivery, MediaRef, Publication, State};
+pub use index::{Head, Index};
 
 /// The store's format; written once, checked on open.
 pub const FORMAT: u32 = 1;
@@ -65,6 +67,9 @@ pub struct Store {
     deliveries: sled::Tree,
     cursors: sled::Tree,
     accounts: sled::Tree,
+    /// The deliveries' heads, built at first use and kept by
+    /// [`Store::put_delivery`] (every clone shares it).
+    index: std::sync::Arc<std::sync::Mutex<Option<Index>>>,
 }
 
 fn key(parts: &[&str]) -> Vec<u8> {
@@ -113,6 +118,7 @@ impl Store {
             deliveries: db.open_tree("deliveries")?,
             cursors: db.open_tree("cursors")?,
             accounts: db.open_tree("accounts")?,
+            index: Default::default(),
             db,
         })
     }
@@ -130,9 +136,23 @@ impl Store {
     }
 
     /// Makes every write so far durable. Called before each side effect.
+    ///
+    /// On a blocking thread, not with sled's `flush_async`: that runs on
+    /// sled's small I/O thread pool, and enough flushes at once (a burst of
+    /// publications) fill the pool with flushes waiting for the very
+    /// buffer writes queued behind them, and the daemon stalls. Flushes at
+    /// the same time share the sync that makes them all durable (sled
+    /// writes the log once up to the highest position asked for; the others
+    /// find it done): group commit.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || db.flush()).await {
+            Ok(result) => {
+                result?;
+                Ok(())
+            }
+            Err(e) => Err(StoreError::Sled(sled::Error::Io(std::io::Error::other(e.to_string())))),
+        }
     }
 
     /// The same as [`Store::flush`], for code already on a blocking thread.
@@ -147,7 +167,57 @@ impl Store {
 
     /// Writes a delivery (not yet durable: call [`Store::flush`]).
     pub fn put_delivery(&self, d: &Delivery) -> Result<(), StoreError> {
-        Self::write(&self.deliveries, &key(&[&d.id]), d)
+        // Under the index's lock, so that the index and the table agree.
+        let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        Self::write(&self.deliveries, &key(&[&d.id]), d)?;
+        if let Some(index) = index.as_mut() {
+            index.put(d);
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the deliveries' index, building it on first use from one
+    /// scan of the table.
+    pub fn with_index<T>(&self, f: impl FnOnce(&Index) -> T) -> Result<T, StoreError> {
+        let mut guard = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            let mut index = Index::default();
+            for item in self.deliveries.scan_prefix(PREFIX) {
+                let (_, v) = item?;
+                index.load(&v)?;
+            }
+            *guard = Some(index);
+        }
+        Ok(f(guard.as_ref().expect("just built")))
+    }
+
+    /// The deliveries with these ids (those that exist), read from the table.
+    pub fn deliveries_by_id<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Result<Vec<Delivery>, StoreError> {
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(d) = self.delivery(id)? {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One account's deliveries in `state`: only those are read from the table.
+    pub fn deliveries_in(&self, account: &str, state: State) -> Result<Vec<Delivery>, StoreError> {
+        let ids: Vec<std::sync::Arc<str>> = self.with_index(|ix| {
+            ix.of_account(account)
+                .filter(|h| h.state == state)
+                .map(|h| h.id.clone())
+                .collect()
+        })?;
+        self.deliveries_by_id(ids.iter().map(|id| &**id))
+    }
+
+    /// The deliveries whose heads match `keep`, read from the table.
+    pub fn deliveries_where(&self, keep: impl Fn(&Head) -> bool) -> Result<Vec<Delivery>, StoreError> {
+        let ids: Vec<std::sync::Arc<str>> =
+            self.with_index(|ix| ix.heads().filter(|h| keep(h)).map(|h| h.id.clone()).collect())?;
+        self.deliveries_by_id(ids.iter().map(|id| &**id))
     }
 
     /// Every delivery, in no particular order.
