@@ -485,21 +485,28 @@ fn message_for(
     let id = entry.delivery.clone().unwrap_or_default();
     let state = entry.detail["state"].as_str().unwrap_or_default();
     let say = |ja: String, en: String| lang.say(ja, en);
+    // Every notice: the same frame, its own words.
+    let notice = |event: &'static str, delivery: Option<String>, subject: String, text: String| Message {
+        event,
+        account: account.clone(),
+        delivery,
+        lang,
+        subject,
+        text,
+    };
     let post = |event: &'static str, ja_subject: &str, en_subject: &str, ja: &str, en: &str| {
-        Message {
+        notice(
             event,
-            account: account.clone(),
-            delivery: entry.delivery.clone(),
-            lang,
-            subject: say(
+            entry.delivery.clone(),
+            say(
                 format!("[herald] {ja_subject}: {acc}/{file}"),
                 format!("[herald] {en_subject}: {acc}/{file}"),
             ),
-            text: say(
+            say(
                 format!("アカウント {acc} の投稿 {file} は{ja}\n理由: {reason}\n配信ID: {id}（herald show {id}）\n投稿ファイルの横の .herald.txt にも説明があります。"),
                 format!("The post {file} of account {acc} {en}\nWhy: {reason}\nDelivery: {id} (herald show {id})\nThe .herald.txt note beside the post file says the same."),
             ),
-        }
+        )
     };
     let m = match (entry.event.as_str(), state) {
         ("schedule", "held") | ("stale", "held") => (
@@ -543,38 +550,34 @@ fn message_for(
                 .and_then(|a| config.accounts.get(a))
                 .map_or("x", |a| a.platform.name());
             (
-                Message {
-                    event: "reauth",
-                    account: account.clone(),
-                    delivery: entry.delivery.clone(),
-                    lang,
-                    subject: say(
+                notice(
+                    "reauth",
+                    entry.delivery.clone(),
+                    say(
                         format!("[herald] アカウント {acc} の再認証が必要です"),
                         format!("[herald] Account {acc} needs re-authorization"),
                     ),
-                    text: say(
+                    say(
                         format!("アカウント {acc} のトークンが使えなくなりました（{reason}）。投稿は再認証まで保留されます。\n管理者の方へ: herald auth {platform} {acc} を実行してください。"),
                         format!("The token of account {acc} no longer works ({reason}). Its posts are held until it is re-authorized.\nAdmins: run herald auth {platform} {acc} to fix it."),
                     ),
-                },
+                ),
                 true,
             )
         }
         ("pause", _) => (
-            Message {
-                event: "paused",
-                account: account.clone(),
-                delivery: None,
-                lang,
-                subject: say(
+            notice(
+                "paused",
+                None,
+                say(
                     format!("[herald] アカウント {acc} の公開が一時停止されました"),
                     format!("[herald] Publishing of account {acc} is paused"),
                 ),
-                text: say(
+                say(
                     format!("管理者 {} がアカウント {acc} の公開を一時停止しました。理由: {reason}\n再開されるまで投稿は公開されません。", entry.actor),
                     format!("{} paused publishing of account {acc}. Why: {reason}\nNo post goes out until an admin resumes it.", entry.actor),
                 ),
-            },
+            ),
             false,
         ),
         ("attestation-reminder", _) => {
@@ -594,55 +597,49 @@ fn message_for(
                 )
             };
             (
-                Message {
-                    event: "attestation",
-                    account: account.clone(),
-                    delivery: None,
-                    lang,
-                    subject: say(
+                notice(
+                    "attestation",
+                    None,
+                    say(
                         format!("[herald] ガイドライン誓約の更新: {acc}"),
                         format!("[herald] Guideline attestation due: {acc}"),
                     ),
-                    text: say(ja, en),
-                },
+                    say(ja, en),
+                ),
                 false,
             )
         }
         ("disaster-hold", _) if entry.detail["source"].is_object() && entry.detail["declared"] == true => {
             let s = &entry.detail["source"];
             (
-                Message {
-                    event: "disaster-hold",
-                    account: account.clone(),
-                    delivery: None,
-                    lang,
-                    subject: say(
+                notice(
+                    "disaster-hold",
+                    None,
+                    say(
                         "[herald] 災害時の投稿保留を自動で宣言しました（気象庁）".to_string(),
                         "[herald] Disaster hold raised by the JMA feed".to_string(),
                     ),
-                    text: say(
+                    say(
                         format!("気象庁の情報により災害時の投稿保留を宣言しました（対象: {}）。宣伝的な投稿は保留され、緊急の投稿は公開されます。\n{}\nEventID {} {}\n解除は管理者の判断です: herald disaster-hold lift", if acc == "-" { "全アカウント" } else { acc }, reason, s["event_id"].as_str().unwrap_or(""), s["link"].as_str().unwrap_or("")),
                         format!("A JMA message raised the disaster hold (for {}). Promotional posts are held; emergency posts go out.\n{}\nEventID {} {}\nLifting it is an admin's decision: herald disaster-hold lift", if acc == "-" { "every account" } else { acc }, reason, s["event_id"].as_str().unwrap_or(""), s["link"].as_str().unwrap_or("")),
                     ),
-                },
+                ),
                 true,
             )
         }
         ("disaster-hold-reminder", _) => (
-            Message {
-                event: "disaster-hold",
-                account: account.clone(),
-                delivery: None,
-                lang,
-                subject: say(
+            notice(
+                "disaster-hold",
+                None,
+                say(
                     "[herald] 災害時の投稿保留が続いています".to_string(),
                     "[herald] The disaster hold still stands".to_string(),
                 ),
-                text: say(
+                say(
                     format!("{} から災害時の投稿保留が続いています（理由: {reason}）。herald は自動では解除しません。状況が許せば: herald disaster-hold lift", entry.detail["declared_at"].as_str().unwrap_or("")),
                     format!("The disaster hold declared at {} still stands (why: {reason}). Herald never lifts it on its own; when the situation allows: herald disaster-hold lift", entry.detail["declared_at"].as_str().unwrap_or("")),
                 ),
-            },
+            ),
             true,
         ),
         ("daily-summary", _) => {
@@ -650,16 +647,14 @@ fn message_for(
             let held_now = entry.detail["held_now"].as_u64().unwrap_or(0);
             let date = entry.detail["date"].as_str().unwrap_or("");
             (
-                Message {
-                    event: "summary",
-                    account: account.clone(),
-                    delivery: None,
-                    lang,
-                    subject: say(
+                notice(
+                    "summary",
+                    None,
+                    say(
                         format!("[herald] {acc} の1日のまとめ ({date})"),
                         format!("[herald] Daily summary for {acc} ({date})"),
                     ),
-                    text: say(
+                    say(
                         format!(
                             "過去24時間: 公開 {}件、保留 {}件、却下 {}件、失敗 {}件、期限切れ {}件。\n管理者の判断を待っている投稿: {held_now}件（herald queue --account {acc}）。",
                             n("published"), n("held"), n("rejected"), n("failed"), n("expired")
@@ -669,7 +664,7 @@ fn message_for(
                             n("published"), n("held"), n("rejected"), n("failed"), n("expired")
                         ),
                     ),
-                },
+                ),
                 false,
             )
         }
